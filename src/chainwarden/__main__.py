@@ -1,0 +1,5 @@
+"""`python -m chainwarden`."""
+
+from chainwarden.cli import entry
+
+entry()

@@ -1,0 +1,259 @@
+"""The offline advisory database: OSV records in SQLite, indexed by PyPI package name.
+
+Built and refreshed from an OSV dump by `update` (incremental: only records whose `modified`
+timestamp changed are rewritten; records gone from the dump are removed). A file that is not a
+healthy database of our schema is refused with a message that says how to rebuild it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chainwarden.advisories.model import Advisory, AdvisoryFormatError, parse_advisory
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from chainwarden.advisories.dump import DumpRecord
+
+SCHEMA_VERSION = "1"
+DB_FILENAME = "advisories.sqlite3"
+REBUILD_HINT = "rebuild it with `chainwarden db update` (add `--from FILE` to use a downloaded OSV zip)"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_CHUNK = 500
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE advisories (
+    id TEXT PRIMARY KEY,
+    modified TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL,
+    record BLOB NOT NULL
+);
+CREATE TABLE affected (package TEXT NOT NULL, advisory_id TEXT NOT NULL REFERENCES advisories(id));
+CREATE INDEX affected_package ON affected(package);
+CREATE INDEX affected_advisory ON affected(advisory_id);
+"""
+
+
+class DatabaseError(Exception):
+    """The database is missing, corrupt or of another schema. `hint` says how to fix it."""
+
+    def __init__(self, message: str, hint: str = REBUILD_HINT) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def default_cache_dir() -> Path:
+    """`CHAINWARDEN_CACHE_DIR`, else `~/.cache/chainwarden`."""
+    configured = os.environ.get("CHAINWARDEN_CACHE_DIR", "").strip()
+    return Path(configured) if configured else Path.home() / ".cache" / "chainwarden"
+
+
+def default_db_path() -> Path:
+    return default_cache_dir() / DB_FILENAME
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseInfo:
+    path: str
+    records: int
+    packages: int
+    updated: str  # ISO 8601 UTC of the last successful update
+    source: str
+    newest_modified: str
+
+    def age_days(self, now: dt.datetime | None = None) -> float | None:
+        try:
+            updated = dt.datetime.fromisoformat(self.updated)
+        except ValueError:
+            return None
+        current = now or dt.datetime.now(dt.UTC)
+        return (current - updated).total_seconds() / 86400
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateStats:
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    rebuilt: bool  # a missing or corrupt database was replaced by a new one
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    return conn
+
+
+def _check(path: Path) -> None:
+    """Raise `DatabaseError` unless `path` is a healthy database of our schema."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        msg = f"advisory database {path} cannot be read ({exc.strerror})"
+        raise DatabaseError(msg) from None
+    if header != _SQLITE_MAGIC:
+        msg = f"advisory database {path} is corrupt (not an SQLite file)"
+        raise DatabaseError(msg)
+    try:
+        with contextlib.closing(_connect(path)) as conn:
+            status = conn.execute("PRAGMA quick_check").fetchone()
+            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        msg = f"advisory database {path} is corrupt ({exc})"
+        raise DatabaseError(msg) from None
+    if status is None or status[0] != "ok":
+        msg = f"advisory database {path} is corrupt (integrity check: {status[0] if status else 'no answer'})"
+        raise DatabaseError(msg)
+    if version is None or version[0] != SCHEMA_VERSION:
+        found = version[0] if version else "none"
+        msg = f"advisory database {path} has schema {found}, this chainwarden needs {SCHEMA_VERSION}"
+        raise DatabaseError(msg)
+
+
+class AdvisoryDatabase:
+    """Read access to a checked database. Open with `AdvisoryDatabase.open(path)`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+
+    @classmethod
+    def open(cls, path: Path) -> AdvisoryDatabase:
+        if not path.exists():
+            msg = f"no advisory database at {path}"
+            raise DatabaseError(msg, hint="create it with `chainwarden db update`")
+        _check(path)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        return cls(path, conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> AdvisoryDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def info(self) -> DatabaseInfo:
+        meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        records = self._conn.execute("SELECT count(*) FROM advisories").fetchone()[0]
+        packages = self._conn.execute("SELECT count(DISTINCT package) FROM affected").fetchone()[0]
+        newest = self._conn.execute("SELECT max(modified) FROM advisories").fetchone()[0] or ""
+        return DatabaseInfo(
+            str(self.path), records, packages, meta.get("updated", ""), meta.get("source", ""), newest
+        )
+
+    def advisories_for(self, names: Sequence[str]) -> dict[str, tuple[Advisory, ...]]:
+        """Records (withdrawn ones included; matching drops them) per canonical package name."""
+        found: dict[str, list[Advisory]] = {name: [] for name in names}
+        unique = sorted(set(names))
+        try:
+            for start in range(0, len(unique), _CHUNK):
+                chunk = unique[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    "SELECT f.package, a.record FROM affected f JOIN advisories a ON a.id = f.advisory_id"
+                    f" WHERE f.package IN ({marks})",  # noqa: S608 - only placeholders are interpolated
+                    chunk,
+                ).fetchall()
+                for package, blob in rows:
+                    found[package].append(_decode(blob))
+        except sqlite3.DatabaseError as exc:
+            msg = f"advisory database {self.path} is corrupt ({exc})"
+            raise DatabaseError(msg) from None
+        return {name: tuple(records) for name, records in found.items()}
+
+
+def _decode(blob: bytes) -> Advisory:
+    try:
+        return parse_advisory(json.loads(zlib.decompress(blob)))
+    except (zlib.error, ValueError, AdvisoryFormatError) as exc:
+        msg = f"advisory database holds an unreadable record ({exc})"
+        raise DatabaseError(msg) from None
+
+
+def _create(path: Path) -> None:
+    with contextlib.closing(_connect(path)) as conn:
+        conn.executescript(_SCHEMA)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+
+
+def _write(conn: sqlite3.Connection, record: DumpRecord) -> None:
+    conn.execute("DELETE FROM affected WHERE advisory_id = ?", (record.id,))
+    conn.execute(
+        "INSERT OR REPLACE INTO advisories VALUES (?, ?, ?, ?)",
+        (record.id, record.modified, int(record.withdrawn), zlib.compress(record.raw, 6)),
+    )
+    conn.executemany("INSERT INTO affected VALUES (?, ?)", [(name, record.id) for name in record.packages])
+
+
+def _apply(path: Path, records: Iterable[DumpRecord], source: str) -> tuple[int, int, int, int]:
+    added = changed = unchanged = 0
+    with contextlib.closing(_connect(path)) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            existing = dict(conn.execute("SELECT id, modified FROM advisories").fetchall())
+            seen: set[str] = set()
+            for record in records:
+                seen.add(record.id)
+                before = existing.get(record.id)
+                if before == record.modified:
+                    unchanged += 1
+                    continue
+                _write(conn, record)
+                if before is None:
+                    added += 1
+                else:
+                    changed += 1
+            gone = [ident for ident in existing if ident not in seen]
+            for ident in gone:
+                conn.execute("DELETE FROM affected WHERE advisory_id = ?", (ident,))
+                conn.execute("DELETE FROM advisories WHERE id = ?", (ident,))
+            now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('updated', ?)", (now,))
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('source', ?)", (source,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return added, changed, len(gone), unchanged
+
+
+def update(path: Path, records: Sequence[DumpRecord], source: str) -> UpdateStats:
+    """Bring the database at `path` in line with `records` (a whole, already-checked dump).
+
+    A healthy database is updated in place in one transaction. A missing, corrupt or
+    other-schema one is rebuilt in a temporary file and moved into place only when complete.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    healthy = path.exists()
+    if healthy:
+        try:
+            _check(path)
+        except DatabaseError:
+            healthy = False
+    if healthy:
+        added, changed, removed, unchanged = _apply(path, records, source)
+        return UpdateStats(added, changed, removed, unchanged, rebuilt=False)
+    scratch = path.with_name(path.name + ".new")
+    scratch.unlink(missing_ok=True)
+    try:
+        _create(scratch)
+        added, changed, removed, unchanged = _apply(scratch, records, source)
+        scratch.replace(path)
+    finally:
+        scratch.unlink(missing_ok=True)
+    return UpdateStats(added, changed, removed, unchanged, rebuilt=True)

@@ -1,0 +1,27 @@
+"""The explicit registry of analyzers run by `chainwarden scan` (in this order)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chainwarden.analyzers.base import Analyzer
+
+
+def default_analyzers() -> tuple[Analyzer[Any], ...]:
+    """A fresh instance of every analyzer. Imports are local so that `chainwarden --help`
+    stays fast and a worker process builds only what it runs."""
+    analyzers: list[Analyzer[Any]] = []
+    return tuple(analyzers)
+
+
+def by_name(names: tuple[str, ...] | None = None) -> tuple[Analyzer[Any], ...]:
+    everything = default_analyzers()
+    if names is None:
+        return everything
+    chosen = tuple(a for a in everything if a.name in names)
+    unknown = set(names) - {a.name for a in chosen}
+    if unknown:
+        msg = f"unknown analyzer(s): {', '.join(sorted(unknown))}"
+        raise ValueError(msg)
+    return chosen

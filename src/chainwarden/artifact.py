@@ -1,0 +1,65 @@
+"""The uniform read-only view of a package that every analyzer consumes.
+
+A source (wheel, sdist, directory, installed distribution, index release) opens an
+`Artifact`; analyzers only ever see this interface. Nothing here executes package code.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import TracebackType
+
+    from chainwarden.models import ArtifactRef, Finding, Member, PackageMetadata, Unscanned
+
+#: Members larger than this are not read into memory; they are reported as unscanned.
+DEFAULT_MAX_MEMBER_BYTES = 64 * 1024 * 1024
+
+
+class ArtifactError(Exception):
+    """An artifact could not be opened at all (not a zip, unreadable directory, ...)."""
+
+
+class Artifact(abc.ABC):
+    """A package's files and metadata, read without running anything.
+
+    `problems` are findings about the container itself (zip parser differentials, path
+    traversal, bombs) discovered while opening it; `unscanned` lists members that were
+    deliberately not read (too large, special files). Both always reach the report.
+    """
+
+    ref: ArtifactRef
+    metadata: PackageMetadata | None
+
+    @abc.abstractmethod
+    def members(self) -> Sequence[Member]:
+        """Every regular file (and special entry, flagged by kind) in the artifact."""
+
+    @abc.abstractmethod
+    def read(self, path: str) -> bytes:
+        """The bytes of one member. Raises `ArtifactError` if it cannot be read safely."""
+
+    @property
+    def problems(self) -> Sequence[Finding]:
+        return ()
+
+    @property
+    def unscanned(self) -> Sequence[Unscanned]:
+        return ()
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most artifacts hold nothing open
+        """Release open files."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

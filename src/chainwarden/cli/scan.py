@@ -1,0 +1,56 @@
+"""`chainwarden scan`: inspect artifacts, environments and `name==version` without running them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chainwarden.cli.common import IO, add_output_arguments, emit, policy_from_args
+from chainwarden.cli.exit_codes import ExitCode
+from chainwarden.cli.progress import ProgressBar
+from chainwarden.engine import Scanner, ScanOptions
+
+if TYPE_CHECKING:
+    import argparse
+
+NAME = "scan"
+HELP = "inspect wheels, sdists, directories, environments, model files or NAME==VERSION"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("targets", nargs="+", metavar="TARGET", help="path or NAME==VERSION")
+    add_output_arguments(parser)
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the facts cache")
+    parser.add_argument(
+        "--cache-dir", type=Path, help="cache directory (default: $CHAINWARDEN_CACHE_DIR or ~/.cache/chainwarden)"
+    )
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)")
+    parser.add_argument("--index-url", default="https://pypi.org/simple/", help="package index for NAME==VERSION")
+    parser.add_argument("--offline", action="store_true", help="never use the network (cached index files only)")
+
+
+def run(args: argparse.Namespace, io: IO) -> int:
+    policy = policy_from_args(args)
+    jobs = args.jobs if args.jobs is not None else ScanOptions().jobs
+    if jobs < 1:
+        io.error("--jobs must be at least 1")
+        return ExitCode.ERROR
+    bar = ProgressBar(io.stderr, enabled=io.interactive)
+    options = ScanOptions(
+        jobs=jobs,
+        use_cache=not args.no_cache,
+        cache_dir=args.cache_dir,
+        index_url=args.index_url,
+        offline=args.offline,
+        progress=bar.update,
+    )
+    with Scanner(options) as scanner:
+        report = scanner.scan(args.targets)
+    bar.close()
+    verdict = policy.evaluate(report)
+    emit(io, args, report, verdict)
+    if report.errors:
+        for error in report.errors:
+            io.error(error)
+        return ExitCode.ERROR
+    return ExitCode.BLOCKED if verdict.blocked else ExitCode.CLEAN

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from chainwarden.analyzers.base import Analyzer, ArtifactView
+from chainwarden.engine import ScanOptions, Scanner
+from chainwarden.models import Finding, Location, Member, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class LineFacts:
+    lines: int
+    has_marker: bool
+
+
+class MarkerAnalyzer(Analyzer[LineFacts]):
+    """Flags files containing MARKER; counts extract calls to observe caching."""
+
+    name = "marker"
+    version = "1"
+    facts_type = LineFacts
+    calls: ClassVar[list[int]] = []
+
+    def select(self, member: Member, view: ArtifactView) -> bool:
+        return member.path.endswith(".py")
+
+    def extract(self, data: bytes) -> LineFacts:
+        self.calls.append(len(data))
+        if b"BOOM" in data:
+            raise RuntimeError("analyzer bug")
+        return LineFacts(data.count(b"\n"), b"MARKER" in data)
+
+    def judge(self, view: ArtifactView, facts: Mapping[str, LineFacts]) -> Iterable[Finding]:
+        for path, f in facts.items():
+            if f.has_marker:
+                yield Finding("CW000", Severity.HIGH, "marker", Location(view.label, path, 1))
+
+
+def _tree(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "a.py").write_text("x = 1\n")
+    (root / "pkg" / "b.py").write_text("# MARKER\n")
+    (root / "README").write_text("MARKER\n")
+    return root
+
+
+def test_scan_finds_and_caches(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    options = ScanOptions(jobs=1, cache_dir=tmp_path / "cache")
+    MarkerAnalyzer.calls.clear()
+    with Scanner(options, analyzers=[MarkerAnalyzer()]) as scanner:
+        report = scanner.scan([str(root)])
+    assert not report.errors
+    (result,) = report.results
+    assert [f.location.path for f in result.findings] == ["pkg/b.py"]
+    assert result.findings[0].analyzer == "marker"  # stamped by the engine
+    assert len(MarkerAnalyzer.calls) == 2
+    with Scanner(options, analyzers=[MarkerAnalyzer()]) as scanner:
+        again = scanner.scan([str(root)])
+    assert len(MarkerAnalyzer.calls) == 2  # warm cache: nothing re-extracted
+    assert again.results[0].stats.cache_hits == 2
+    assert again.results[0].findings == result.findings
+
+
+def test_no_cache_extracts_every_time(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    options = ScanOptions(jobs=1, use_cache=False, cache_dir=tmp_path / "cache")
+    MarkerAnalyzer.calls.clear()
+    for _ in range(2):
+        with Scanner(options, analyzers=[MarkerAnalyzer()]) as scanner:
+            scanner.scan([str(root)])
+    assert len(MarkerAnalyzer.calls) == 4
+    assert not (tmp_path / "cache").exists()
+
+
+def test_analyzer_crash_becomes_a_blocking_finding(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    (root / "pkg" / "c.py").write_text("BOOM\n")
+    with Scanner(ScanOptions(jobs=1, use_cache=False), analyzers=[MarkerAnalyzer()]) as scanner:
+        report = scanner.scan([str(root)])
+    errors = [f for f in report.findings if f.rule_id == "CW000" and f.location.path == "pkg/c.py"]
+    assert errors
+    assert errors[0].severity is Severity.HIGH
+    assert "RuntimeError: analyzer bug" in errors[0].message
+
+
+def test_missing_target_is_a_report_error(tmp_path: Path) -> None:
+    with Scanner(ScanOptions(jobs=1, use_cache=False), analyzers=[MarkerAnalyzer()]) as scanner:
+        report = scanner.scan([str(tmp_path / "nope")])
+    assert report.results == ()
+    assert "nope" in report.errors[0]
+
+
+def test_symlink_is_a_member_not_followed(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    secret = tmp_path / "secret.py"
+    secret.write_text("# MARKER outside the tree\n")
+    (root / "pkg" / "link.py").symlink_to(secret)
+    with Scanner(ScanOptions(jobs=1, use_cache=False), analyzers=[MarkerAnalyzer()]) as scanner:
+        report = scanner.scan([str(root)])
+    paths = {f.location.path for f in report.findings}
+    assert "pkg/link.py" not in paths
