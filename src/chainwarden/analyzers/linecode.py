@@ -203,7 +203,7 @@ class _Visitor(ast.NodeVisitor):
                     return first.value
         return ""
 
-    # -- imports
+    # Imports.
 
     def visit_Import(self, node: ast.Import) -> None:
         for a in node.names:
@@ -215,12 +215,12 @@ class _Visitor(ast.NodeVisitor):
 
     def _imported(self, module: str) -> None:
         self.state.imports.append(module)
-        if module.split(".")[0] in {m.split(".")[0] for m in _NETWORK_MODULES}:
+        if module.split(".", maxsplit=1)[0] in {m.split(".")[0] for m in _NETWORK_MODULES}:
             self.state.caps.add(NETWORK)
-        if module.split(".")[0] in ("ctypes", "cffi"):
+        if module.split(".", maxsplit=1)[0] in ("ctypes", "cffi"):
             self.state.caps.add(NATIVE)
 
-    # -- names and attributes
+    # Names and attributes.
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         name = self.resolve(node)
@@ -236,7 +236,7 @@ class _Visitor(ast.NodeVisitor):
         if isinstance(node.value, str) and any(w in node.value for w in _NETWORK_WORDS):
             self.state.caps.add(NETWORK)
 
-    # -- calls
+    # Calls.
 
     def visit_Call(self, node: ast.Call) -> None:
         name = self.resolve(node.func)
@@ -245,7 +245,7 @@ class _Visitor(ast.NodeVisitor):
         self._classify_call(name, node)
         self.generic_visit(node)
 
-    def _classify_call(self, name: str, node: ast.Call) -> None:  # noqa: C901 - one branch per capability
+    def _classify_call(self, name: str, node: ast.Call) -> None:
         caps = self.state.caps
         if name in _EXECUTORS:
             self._executor(node)
@@ -270,9 +270,8 @@ class _Visitor(ast.NodeVisitor):
             self.resolve(a) == "os.environ" for a in node.args
         ):
             caps.add(ENV_DUMP)
-        elif name == "open" or name.endswith((".write_text", ".write_bytes")) or name.startswith("shutil.copy"):
-            if name != "open" or _writes(node):
-                caps.add(FILE_WRITE)
+        elif (name == "open" and _writes(node)) or name.endswith((".write_text", ".write_bytes", "shutil.copy")):
+            caps.add(FILE_WRITE)
         for kw in node.keywords:
             if kw.arg == "start_new_session" or (kw.arg == "creationflags" and name.startswith("subprocess.")):
                 caps.add(BACKGROUND)

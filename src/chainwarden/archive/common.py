@@ -154,10 +154,27 @@ class ArchiveReader(abc.ABC):
     def check_link(self, name: str, target: str, *, hard: bool) -> None:
         kind = "hardlink" if hard else "symlink"
         if link_escapes(name, target, hard=hard):
-            self.problem(rules.LINK_ESCAPE, f"{kind} {name!r} points outside the archive: {target!r}", name,
-                         snippet=f"{name} -> {target}")
+            self.problem(
+                rules.LINK_ESCAPE,
+                f"{kind} {name!r} points outside the archive: {target!r}",
+                name,
+                snippet=f"{name} -> {target}",
+            )
         else:
             self.problem(rules.LINK_MEMBER, f"{kind} {name!r} -> {target!r}", name, snippet=f"{name} -> {target}")
+
+
+_SHADOWED = re.compile(r" \(duplicate \d+\)$")
+
+
+def shadowed_path(name: str, n: int) -> str:
+    """The member path given to an earlier copy of a duplicated name (the last copy keeps the
+    name, as it is the one extraction leaves on disk)."""
+    return f"{name} (duplicate {n})"
+
+
+def is_shadowed(path: str) -> bool:
+    return _SHADOWED.search(path) is not None
 
 
 _DRIVE = re.compile(r"^[A-Za-z]:")

@@ -125,18 +125,21 @@ def parse_provenance(data: bytes | str) -> Provenance:
     if not isinstance(doc, dict):
         raise ProvenanceError("provenance is not a JSON object")
     if doc.get("version") != 1:
-        raise ProvenanceError(f"unsupported provenance version {doc.get('version')!r} (expected 1)")
+        msg = f"unsupported provenance version {doc.get('version')!r} (expected 1)"
+        raise ProvenanceError(msg)
     raw_bundles = doc.get("attestation_bundles")
     if not isinstance(raw_bundles, list) or not raw_bundles:
         raise ProvenanceError("provenance has no attestation_bundles")
     bundles: list[AttestationBundle] = []
     for i, raw in enumerate(raw_bundles):
         if not isinstance(raw, dict):
-            raise ProvenanceError(f"attestation_bundles[{i}] is not an object")
+            msg = f"attestation_bundles[{i}] is not an object"
+            raise ProvenanceError(msg)
         publisher = parse_publisher(raw.get("publisher"), where=f"attestation_bundles[{i}].publisher")
         atts = raw.get("attestations")
         if not isinstance(atts, list) or not atts:
-            raise ProvenanceError(f"attestation_bundles[{i}] has no attestations")
+            msg = f"attestation_bundles[{i}] has no attestations"
+            raise ProvenanceError(msg)
         parsed = tuple(_parse_attestation(a, f"attestation_bundles[{i}].attestations[{j}]") for j, a in enumerate(atts))
         bundles.append(AttestationBundle(publisher, parsed))
     return Provenance(tuple(bundles))
@@ -149,10 +152,12 @@ def parse_attestation(data: bytes | str) -> Attestation:
 
 def parse_publisher(raw: object, *, where: str = "publisher") -> Publisher:
     if not isinstance(raw, dict):
-        raise ProvenanceError(f"{where} is not an object")
+        msg = f"{where} is not an object"
+        raise ProvenanceError(msg)
     kind = raw.get("kind")
     if not isinstance(kind, str) or not kind:
-        raise ProvenanceError(f"{where} has no kind")
+        msg = f"{where} has no kind"
+        raise ProvenanceError(msg)
 
     def text(key: str) -> str:
         value = raw.get(key)
@@ -166,44 +171,53 @@ def parse_publisher(raw: object, *, where: str = "publisher") -> Publisher:
         email=text("email"),
     )
     if kind in ("GitHub", "GitLab") and not (publisher.repository and publisher.workflow):
-        raise ProvenanceError(f"{where}: a {kind} publisher needs a repository and a workflow")
+        msg = f"{where}: a {kind} publisher needs a repository and a workflow"
+        raise ProvenanceError(msg)
     return publisher
 
 
 def _load_json(data: bytes | str) -> Any:  # noqa: ANN401 - JSON of unknown shape, checked by the caller
     if len(data) > _MAX_PROVENANCE_BYTES:
-        raise ProvenanceError(f"provenance is {len(data)} bytes, over the {_MAX_PROVENANCE_BYTES} byte limit")
+        msg = f"provenance is {len(data)} bytes, over the {_MAX_PROVENANCE_BYTES} byte limit"
+        raise ProvenanceError(msg)
     try:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ProvenanceError(f"provenance is not valid JSON: {err}") from None
+        msg = f"provenance is not valid JSON: {err}"
+        raise ProvenanceError(msg) from None
     except RecursionError:
         raise ProvenanceError("provenance JSON is nested too deeply") from None
 
 
 def _parse_attestation(raw: object, where: str) -> Attestation:
     if not isinstance(raw, dict):
-        raise ProvenanceError(f"{where} is not an object")
+        msg = f"{where} is not an object"
+        raise ProvenanceError(msg)
     envelope = raw.get("envelope")
     material = raw.get("verification_material")
     if not isinstance(envelope, dict) or not isinstance(material, dict):
-        raise ProvenanceError(f"{where} lacks an envelope or verification_material")
+        msg = f"{where} lacks an envelope or verification_material"
+        raise ProvenanceError(msg)
     statement_b64 = envelope.get("statement")
     if not isinstance(statement_b64, str):
-        raise ProvenanceError(f"{where}.envelope has no statement")
+        msg = f"{where}.envelope has no statement"
+        raise ProvenanceError(msg)
     try:
         statement = json.loads(base64.b64decode(statement_b64, validate=True))
     except (binascii.Error, ValueError) as err:
-        raise ProvenanceError(f"{where}.envelope.statement is not base64 JSON: {err}") from None
+        msg = f"{where}.envelope.statement is not base64 JSON: {err}"
+        raise ProvenanceError(msg) from None
     subjects = statement.get("subject") if isinstance(statement, dict) else None
     if not isinstance(subjects, list) or len(subjects) != 1 or not isinstance(subjects[0], dict):
-        raise ProvenanceError(f"{where}: the statement must have exactly one subject")
+        msg = f"{where}: the statement must have exactly one subject"
+        raise ProvenanceError(msg)
     subject = subjects[0]
     digest = subject.get("digest")
     sha = digest.get("sha256") if isinstance(digest, dict) else None
     name = subject.get("name")
     if not isinstance(name, str) or not isinstance(sha, str):
-        raise ProvenanceError(f"{where}: the subject has no name or sha256 digest")
+        msg = f"{where}: the subject has no name or sha256 digest"
+        raise ProvenanceError(msg)
     predicate_type = statement.get("predicateType")
     return Attestation(
         raw=json.dumps(raw, separators=(",", ":")),
@@ -228,7 +242,8 @@ class TrustRoot:
             try:
                 return self.path.read_bytes()
             except OSError as err:
-                raise VerifierUnavailableError(f"cannot read trust root {self.path}: {err.strerror}") from err
+                msg = f"cannot read trust root {self.path}: {err.strerror}"
+                raise VerifierUnavailableError(msg) from err
         url = _STAGING_TUF if self.staging else _PRODUCTION_TUF
         try:
             store = resources.files("sigstore._store").joinpath(_quote_url(url), "trusted_root.json")
@@ -274,8 +289,9 @@ class AttestationVerifier:
             from sigstore_models.trustroot.v1 import TrustedRoot as _Inner  # noqa: PLC0415
 
             trusted = TrustedRoot(_Inner.from_json(data))
-        except Exception as err:  # noqa: BLE001 - any parse failure of the trust root is one clear error
-            raise VerifierUnavailableError(f"the Sigstore trust root cannot be loaded: {err}") from err
+        except Exception as err:
+            msg = f"the Sigstore trust root cannot be loaded: {err}"
+            raise VerifierUnavailableError(msg) from err
         self._verifier: Any = Verifier(trusted_root=trusted)
 
     def verify(self, attestation: Attestation, filename: str, data: bytes, identity: Publisher) -> Verification:
@@ -283,43 +299,45 @@ class AttestationVerifier:
         sha = hashlib.sha256(data).hexdigest()
         return self.verify_digest(attestation, filename, sha, identity)
 
-    def verify_digest(self, attestation: Attestation, filename: str, sha256: str, identity: Publisher) -> Verification:
+    def verify_digest(  # noqa: PLR0911 - one early return per way verification fails
+        self, attestation: Attestation, filename: str, sha256: str, identity: Publisher
+    ) -> Verification:
         if attestation.subject_name != filename and _normal_dist(attestation.subject_name) != _normal_dist(filename):
-            return Verification(False, f"the attestation is for {attestation.subject_name!r}, not {filename!r}")
+            return _failed(f"the attestation is for {attestation.subject_name!r}, not {filename!r}")
         if attestation.predicate_type not in _KNOWN_PREDICATES:
-            return Verification(False, f"unknown attestation type {attestation.predicate_type!r}")
+            return _failed(f"unknown attestation type {attestation.predicate_type!r}")
         try:
             policy = self._policy(identity)
         except ValueError as err:
-            return Verification(False, str(err))
+            return _failed(str(err))
         try:
             model = self._pa_attestation.model_validate_json(attestation.raw)
             bundle = model.to_bundle()
         except Exception as err:  # noqa: BLE001 - pydantic/sigstore conversion errors have no common base
-            return Verification(False, f"the attestation bundle is malformed: {_first_line(err)}")
+            return _failed(f"the attestation bundle is malformed: {_first_line(err)}")
         try:
             _, payload = self._verifier.verify_dsse(bundle, policy)
         except Exception as err:  # noqa: BLE001 - sigstore raises several unrelated error types
-            return Verification(False, _explain(err, identity, _signer(model)))
+            return _failed(_explain(err, identity, _signer(model)))
         try:
             signed = json.loads(payload)
             signed_subject = signed["subject"][0]
             signed_sha = signed_subject["digest"]["sha256"]
         except (ValueError, KeyError, IndexError, TypeError):
-            return Verification(False, "the signed statement is not an in-toto statement with one subject")
+            return _failed("the signed statement is not an in-toto statement with one subject")
         if not isinstance(signed_sha, str) or signed_sha.lower() != sha256.lower():
             # The signature is good, so the statement is what was signed: the file is what changed.
-            return Verification(
-                False,
+            return _failed(
                 f"the file's sha256 {sha256[:16]}… is not the attested {str(signed_sha)[:16]}…: "
                 "the artifact was altered after it was attested",
             )
-        return Verification(True, publisher=identity, predicate_type=attestation.predicate_type)
+        return Verification(ok=True, publisher=identity, predicate_type=attestation.predicate_type)
 
     def _policy(self, identity: Publisher) -> Any:  # noqa: ANN401 - a sigstore VerificationPolicy
         cls = self._publishers.get(identity.kind.lower())
         if cls is None:
-            raise ValueError(f"cannot verify against a {identity.kind} publisher")
+            msg = f"cannot verify against a {identity.kind} publisher"
+            raise ValueError(msg)
         kind = identity.kind.lower()
         if kind == "github":
             model = cls(repository=identity.repository, workflow=identity.workflow)
@@ -330,7 +348,11 @@ class AttestationVerifier:
         # pypi-attestations keeps the publisher -> sigstore policy mapping (including the workflow
         # check against the certificate's Build Config URI) behind this method; reusing it beats
         # re-implementing certificate parsing here.
-        return model._as_policy()  # noqa: SLF001
+        return model._as_policy()
+
+
+def _failed(reason: str) -> Verification:
+    return Verification(ok=False, reason=reason)
 
 
 def _normal_dist(filename: str) -> str:

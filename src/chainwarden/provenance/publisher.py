@@ -148,7 +148,7 @@ def _verify_any(
     return None
 
 
-def _invalid(
+def _invalid(  # noqa: PLR0917 - private helper, every argument is needed
     label: str, filename: str, identity: Publisher, prov: Provenance, data: bytes, verifier: AttestationVerifier
 ) -> Finding:
     reasons = sorted(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chainwarden.rules import archive, core, diff, provenance
+from chainwarden.rules import advisories, archive, core, diff, native, provenance, pth
 
 if TYPE_CHECKING:
     from chainwarden.rules import Rule
 
-_MODULES = (core, archive, provenance, diff)
+_MODULES = (core, archive, provenance, diff, pth, native, advisories)
 
 
 def _build() -> dict[str, Rule]:

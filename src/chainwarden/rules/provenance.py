@@ -177,15 +177,6 @@ MAINTAINER_CHANGED = Rule(
     category="metadata",
 )
 
-YANKED = Rule(
-    id="CW525",
-    title="File is yanked",
-    severity=Severity.MEDIUM,
-    rationale="The index marks this file or release as yanked: its maintainers withdrew it, often for a reason.",
-    references=("https://peps.python.org/pep-0592/",),
-    category="metadata",
-)
-
 PROJECT_QUARANTINED = Rule(
     id="CW526",
     title="Project is quarantined",
@@ -237,7 +228,6 @@ RULES: tuple[Rule, ...] = (
     LATE_FILE,
     DORMANT_RELEASE,
     MAINTAINER_CHANGED,
-    YANKED,
     PROJECT_QUARANTINED,
     PROJECT_INACTIVE,
     RELEASE_VANISHED,

@@ -6,6 +6,10 @@ from typing import TYPE_CHECKING
 
 from chainwarden.artifact import ArtifactError
 from chainwarden.sources.directory import DirectorySource
+from chainwarden.sources.environment import EnvironmentSource
+from chainwarden.sources.index import IndexSource
+from chainwarden.sources.sdist import SdistSource
+from chainwarden.sources.wheel import WheelSource
 
 if TYPE_CHECKING:
     from chainwarden.artifact import Artifact
@@ -14,7 +18,13 @@ if TYPE_CHECKING:
 
 #: Order matters: specific claims (a file with a known suffix, `name==version`) come first,
 #: the catch-all directory last.
-SOURCES: tuple[Source, ...] = (DirectorySource(),)
+SOURCES: tuple[Source, ...] = (
+    IndexSource(),
+    WheelSource(),
+    SdistSource(),
+    EnvironmentSource(),
+    DirectorySource(),
+)
 
 
 def source_for(target: str) -> Source:

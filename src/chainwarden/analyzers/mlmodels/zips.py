@@ -1,0 +1,210 @@
+"""Zip-based model containers: PyTorch archives, Keras `.keras`, numpy `.npz`, and zips of models.
+
+Members are read from their local headers the way PyTorch's reader does, so a wrong CRC does
+not hide a pickle (picklescan CVE-2025-10156); the mismatch is reported instead.
+"""
+
+from __future__ import annotations
+
+import bz2
+import posixpath
+import struct
+import zipfile
+import zlib
+from typing import TYPE_CHECKING
+
+from chainwarden.analyzers.mlmodels import keras, numpyfmt
+from chainwarden.analyzers.mlmodels.context import MAX_MEMBER_BYTES, MAX_MEMBERS, BufferReader
+from chainwarden.analyzers.mlmodels.facts import IssueKind, ModelFormat
+from chainwarden.analyzers.mlmodels.pickles import analyse_pickle, looks_like_pickle
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from chainwarden.analyzers.mlmodels.context import Context
+    from chainwarden.analyzers.mlmodels.pickleops import Buffer
+
+_LOCAL_HEADER = b"PK\x03\x04"
+_PICKLE_SUFFIXES = (".pkl", ".pickle")
+
+
+class MemberError(Exception):
+    """A member that cannot be read (encrypted, unknown compression, broken header)."""
+
+
+def read_member(buf: Buffer, info: zipfile.ZipInfo, limit: int = MAX_MEMBER_BYTES) -> tuple[bytes, bool]:
+    """The member's bytes (at most `limit`) and whether its CRC matched. Raises MemberError."""
+    if info.flag_bits & 0x1:
+        raise MemberError("encrypted")
+    off = info.header_offset
+    if bytes(buf[off : off + 4]) != _LOCAL_HEADER:
+        raise MemberError("no local file header where the central directory points")
+    name_len, extra_len = struct.unpack("<HH", buf[off + 26 : off + 30])
+    start = off + 30 + name_len + extra_len
+    raw = bytes(buf[start : start + info.compress_size])
+    if len(raw) < info.compress_size:
+        raise MemberError("member data is truncated")
+    try:
+        if info.compress_type == zipfile.ZIP_STORED:
+            data = raw[:limit]
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            data = zlib.decompressobj(-15).decompress(raw, limit)
+        elif info.compress_type == zipfile.ZIP_BZIP2:
+            data = bz2.BZ2Decompressor().decompress(raw, max_length=limit)
+        else:
+            msg = f"compression method {info.compress_type} is not supported"
+            raise MemberError(msg)
+    except (zlib.error, OSError, EOFError) as err:
+        msg = f"cannot decompress: {err}"
+        raise MemberError(msg) from None
+    if len(data) >= limit and info.file_size > limit:
+        msg = f"larger than {limit} bytes"
+        raise MemberError(msg)
+    return data, zlib.crc32(data) == info.CRC
+
+
+def _odd_name(name: str) -> bool:
+    return (
+        name.startswith(("/", "\\"))
+        or "\\" in name
+        or any(ord(c) < 0x20 for c in name)  # noqa: PLR2004 - control characters
+        or ".." in posixpath.normpath(name).split("/")
+    )
+
+
+def analyse_zip(buf: Buffer, where: str, ctx: Context, depth: int, nested: Callable[..., ModelFormat]) -> ModelFormat:
+    try:
+        archive = zipfile.ZipFile(BufferReader(buf))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as err:
+        ctx.issue(IssueKind.UNVERIFIABLE, where, 0, f"zip container cannot be read: {err}")
+        return ModelFormat.ZIP
+    if len(infos) > MAX_MEMBERS:
+        ctx.issue(IssueKind.LIMIT, where, 0, f"{len(infos)} zip entries; only the first {MAX_MEMBERS} were looked at")
+        infos = infos[:MAX_MEMBERS]
+    names = [i.filename for i in infos]
+    _check_names(names, where, ctx)
+    files = [i for i in infos if not i.is_dir()]
+    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+        return _torch(buf, files, where, ctx)
+    if "config.json" in names and ("metadata.json" in names or "model.weights.h5" in names):
+        return _keras(buf, files, where, ctx)
+    if files and all(i.filename.endswith(".npy") for i in files):
+        for info in files:
+            head = _read_head(buf, info)
+            if head and not numpyfmt.holds_objects(head):
+                numpyfmt.analyse_npy(head, _join(where, info.filename), ctx, total_size=info.file_size)
+                continue
+            data = _read(buf, info, where, ctx)
+            if data is not None:
+                numpyfmt.analyse_npy(data, _join(where, info.filename), ctx)
+        return ModelFormat.NUMPY_ZIP
+    return _generic(buf, files, where, ctx, depth=depth, nested=nested)
+
+
+def _check_names(names: list[str], where: str, ctx: Context) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            ctx.issue(IssueKind.CONTAINER_ANOMALY, where, 0, f"zip entry {name!r} appears more than once")
+        seen.add(name)
+        if _odd_name(name):
+            ctx.issue(IssueKind.CONTAINER_ANOMALY, where, 0, f"zip entry with an unsafe name: {name!r}")
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}!{name}" if where else name
+
+
+def _read(buf: Buffer, info: zipfile.ZipInfo, where: str, ctx: Context) -> bytes | None:
+    path = _join(where, info.filename)
+    if not ctx.spend(min(info.file_size, MAX_MEMBER_BYTES), path):
+        return None
+    try:
+        data, crc_ok = read_member(buf, info)
+    except MemberError as err:
+        ctx.issue(IssueKind.UNVERIFIABLE, path, 0, f"zip member cannot be read: {err}")
+        return None
+    if not crc_ok:
+        ctx.issue(IssueKind.CONTAINER_ANOMALY, path, 0, "CRC-32 mismatch: loaders that skip the check still read it")
+    return data
+
+
+def _torch(buf: Buffer, files: list[zipfile.ZipInfo], where: str, ctx: Context) -> ModelFormat:
+    data_pkls = [i for i in files if i.filename == "data.pkl" or i.filename.endswith("/data.pkl")]
+    if len(data_pkls) > 1:
+        listed = ", ".join(i.filename for i in data_pkls[:5])
+        ctx.issue(IssueKind.CONTAINER_ANOMALY, where, 0, f"several data.pkl entries ({listed})")
+    for info in files:
+        if not info.filename.endswith(_PICKLE_SUFFIXES):
+            continue
+        data = _read(buf, info, where, ctx)
+        if data is not None:
+            analyse_pickle(data, 0, len(data), _join(where, info.filename), ctx)
+    return ModelFormat.TORCH_ZIP
+
+
+def _keras(buf: Buffer, files: list[zipfile.ZipInfo], where: str, ctx: Context) -> ModelFormat:
+    for info in files:
+        if info.filename == "config.json":
+            data = _read(buf, info, where, ctx)
+            if data is not None:
+                keras.check_config(data, _join(where, info.filename), ctx)
+        elif info.filename.endswith(_PICKLE_SUFFIXES):
+            data = _read(buf, info, where, ctx)
+            if data is not None:
+                analyse_pickle(data, 0, len(data), _join(where, info.filename), ctx)
+    return ModelFormat.KERAS
+
+
+def _generic(
+    buf: Buffer,
+    files: list[zipfile.ZipInfo],
+    where: str,
+    ctx: Context,
+    *,
+    depth: int,
+    nested: Callable[..., ModelFormat],
+) -> ModelFormat:
+    """A zip that is no known model layout: look inside for models, a bounded number of levels deep."""
+    found = False
+    for info in files:
+        path = _join(where, info.filename)
+        if depth + 1 > _max_depth():
+            ctx.issue(IssueKind.LIMIT, path, 0, "containers nested too deeply; not opened")
+            found = True
+            continue
+        head = _read_head(buf, info)
+        if head is None or not _maybe_model(head, info.filename):
+            continue
+        data = _read(buf, info, where, ctx)
+        if data is None:
+            found = True
+            continue
+        fmt = nested(data, path, ctx, depth + 1)
+        found = found or fmt is not ModelFormat.NOT_A_MODEL
+    return ModelFormat.ZIP if found else ModelFormat.NOT_A_MODEL
+
+
+def _max_depth() -> int:
+    from chainwarden.analyzers.mlmodels.context import MAX_DEPTH  # noqa: PLC0415 - avoids a cycle at import
+
+    return MAX_DEPTH
+
+
+def _read_head(buf: Buffer, info: zipfile.ZipInfo) -> bytes | None:
+    try:
+        data, _ = read_member(buf, info, limit=64 * 1024)
+    except MemberError:
+        return b""  # unreadable: let the full read report why
+    return data
+
+
+def _maybe_model(head: bytes, name: str) -> bool:
+    if not head:
+        return True
+    if head.startswith((b"PK\x03\x04", b"\x93NUMPY", b"GGUF", b"7z\xbc\xaf\x27\x1c", b"\x89HDF", b"\x1f\x8b", b"BZh")):
+        return True
+    if name.endswith((*_PICKLE_SUFFIXES, ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".safetensors")):
+        return True
+    return looks_like_pickle(head, 0, len(head))

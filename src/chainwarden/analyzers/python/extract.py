@@ -1,0 +1,542 @@
+"""One pass over a Python file's tree: scopes, imports, calls, capabilities and decoded payloads.
+
+Every function and method is its own scope (nested functions and classes are folded into the
+scope that defines them); the module scope holds everything that runs at import, class bodies
+and decorators included. Calls are resolved through the file's import aliases. Arguments of
+`exec`/`eval`/`compile` and code handed to a child interpreter are folded by `deobfuscate`
+and, when they yield text, analysed as code in turn (bounded depth), their signals carrying
+the decoding stages.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from dataclasses import dataclass, field
+
+from chainwarden.analyzers.python import capabilities as cap
+from chainwarden.analyzers.python.deobfuscate import DECODER_HINTS, CodeBlob, Evaluator, Value, as_text, preview
+from chainwarden.analyzers.python.facts import MODULE_SCOPE, PYTHON, ClassInfo, Import, Problem, PyFacts, Scope, Signal
+from chainwarden.analyzers.python.payloads import blind_decode, shell_code
+from chainwarden.analyzers.python.source import read_source
+from chainwarden.models import DecodedStage
+
+MAX_PAYLOAD_DEPTH = 8
+MAX_BLIND = 16  # long constants tried blind per file
+BLIND_MIN = 160
+SNIPPET = 200
+
+_STDLIB = frozenset(sys.stdlib_module_names) | {"builtins", "__builtin__", "__builtins__"}
+_BUILTIN_PREFIXES = ("builtins.", "__builtins__.", "__builtin__.")
+_ENV_WHOLE_CALLS = frozenset({"dict", "str", "repr", "list", "json.dumps", "copy.copy", "copy.deepcopy", "pprint.pformat"})
+_ENV_METHODS = frozenset({"os.environ.copy", "os.environ.items", "os.environ.keys", "os.environ.values"})
+_URL_METHODS = frozenset({"get", "post", "put", "patch", "request", "urlopen", "open", "fetch", "retrieve"})
+_PYTHON_CMD = re.compile(r"(?:^|[/\\])python(?:[0-9.]*)?(?:w)?(?:\.exe)?$", re.IGNORECASE)
+_DEVNULL = frozenset({"subprocess.DEVNULL", "os.devnull"})
+
+
+@dataclass(slots=True)
+class _ScopeState:
+    name: str
+    line: int
+    calls: set[str] = field(default_factory=set)
+    spawns: set[str] = field(default_factory=set)
+    signals: list[Signal] = field(default_factory=list)
+    strings: list[tuple[int, str]] = field(default_factory=list)  # (line, constant)
+    assigns: dict[str, ast.expr] = field(default_factory=dict)
+    sinks: list[tuple[ast.Call, ast.expr, str]] = field(default_factory=list)  # call, code arg, how
+
+
+def extract_python(data: bytes, depth: int = 0) -> PyFacts:
+    """Facts of one Python source file."""
+    src = read_source(data)
+    if src.tree is None:
+        return PyFacts(kind=PYTHON, encoding=src.encoding, problems=src.problems)
+    walker = _Walker(src.text, depth)
+    try:
+        walker.run(src.tree)
+    except (RecursionError, MemoryError) as err:
+        problem = Problem("too-complex", 1, f"analysis gave up: {type(err).__name__}")
+        return PyFacts(kind=PYTHON, encoding=src.encoding, problems=(*src.problems, problem))
+    return walker.facts(src.encoding, src.problems)
+
+
+def payload_signals(text: str, depth: int, stages: tuple[DecodedStage, ...], line: int) -> list[Signal]:
+    """Signals of code found inside data, re-anchored at the outer line and carrying the stages."""
+    if depth > MAX_PAYLOAD_DEPTH:
+        return [Signal(cap.DECODE_EXEC, "decoding depth limit reached", line, "", stages)]
+    facts = extract_python(text.encode("utf-8", "surrogatepass"), depth)
+    out: list[Signal] = []
+    for scope in facts.scopes:
+        for s in scope.signals:
+            detail = s.detail if s.detail.startswith("in decoded code") else f"in decoded code: {s.detail}"
+            out.append(Signal(s.kind, detail, line, s.snippet, stages + s.stages))
+        out.extend(Signal(cap.THREAD, f"in decoded code: {t}", line, "", stages) for t in scope.spawns.split() if t)
+    return out
+
+
+class _Walker:
+    def __init__(self, text: str, depth: int) -> None:
+        self.text = text
+        self.depth = depth
+        self.lines: list[str] | None = None
+        self.aliases: dict[str, str] = {}
+        self.defined: set[str] = set()
+        self.module = _ScopeState(MODULE_SCOPE, 0)
+        self.scopes: list[_ScopeState] = [self.module]
+        self.imports: list[Import] = []
+        self.classes: list[ClassInfo] = []
+        self.class_stack: list[str] = []
+        self.blind_left = MAX_BLIND
+
+    # -- driver ---------------------------------------------------------------------------
+
+    def run(self, tree: ast.Module) -> None:
+        self._prescan(tree.body)
+        self._walk_block(tree.body, self.module, "")
+        for scope in self.scopes:
+            self._finish_scope(scope)
+
+    def facts(self, encoding: str, problems: tuple[Problem, ...]) -> PyFacts:
+        scopes = tuple(
+            Scope(
+                name=s.name,
+                line=s.line,
+                calls=" ".join(sorted(s.calls)),
+                spawns=" ".join(sorted(s.spawns)),
+                signals=tuple(_dedupe(s.signals)),
+            )
+            for s in self.scopes
+        )
+        return PyFacts(
+            kind=PYTHON,
+            encoding=encoding,
+            problems=problems,
+            imports=tuple(self.imports),
+            scopes=scopes,
+            classes=tuple(self.classes),
+        )
+
+    def _prescan(self, body: list[ast.stmt]) -> None:
+        """Module-level names (functions, classes, imports) before any call is resolved."""
+        for node in body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                self.defined.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                self._alias(node)
+            elif isinstance(node, ast.If | ast.Try | ast.With):
+                for sub in (getattr(node, "body", []), getattr(node, "orelse", []), getattr(node, "finalbody", [])):
+                    self._prescan(sub)
+                for handler in getattr(node, "handlers", []):
+                    self._prescan(handler.body)
+
+    def _alias(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    self.aliases[a.asname] = a.name
+                else:
+                    head = a.name.split(".", 1)[0]
+                    self.aliases.setdefault(head, head)
+            return
+        base = "." * node.level + (node.module or "")
+        for a in node.names:
+            if a.name == "*":
+                continue
+            target = f"{base}.{a.name}" if base and not base.endswith(".") else f"{base}{a.name}"
+            self.aliases[a.asname or a.name] = target
+
+    # -- walking --------------------------------------------------------------------------
+
+    def _walk_block(self, body: list[ast.stmt], scope: _ScopeState, prefix: str) -> None:
+        stack: list[ast.AST] = list(reversed(body))
+        while stack:
+            node = stack.pop()
+            t = type(node)
+            if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+                self._enter_function(node, scope, prefix, stack)  # type: ignore[arg-type]
+                continue
+            if t is ast.ClassDef:
+                self._enter_class(node, scope, prefix, stack)  # type: ignore[arg-type]
+                continue
+            if t is ast.Call:
+                self._call(node, scope)  # type: ignore[arg-type]
+            elif t is ast.Constant:
+                value = node.value  # type: ignore[attr-defined]
+                if type(value) is str and len(value) >= 4:  # noqa: PLR2004
+                    scope.strings.append((node.lineno, value))  # type: ignore[attr-defined]
+                elif type(value) is bytes and len(value) >= BLIND_MIN:
+                    self._blind(value, node.lineno, scope)  # type: ignore[attr-defined]
+                continue
+            elif t is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
+                continue  # docstrings say nothing about behaviour
+            elif t is ast.Assign:
+                for target in node.targets:  # type: ignore[attr-defined]
+                    if type(target) is ast.Name:
+                        scope.assigns[target.id] = node.value  # type: ignore[attr-defined]
+            elif t is ast.Import or t is ast.ImportFrom:
+                self._import(node, scope)  # type: ignore[arg-type]
+                continue
+            elif t is ast.For or t is ast.AsyncFor or t is ast.comprehension:
+                if self._resolve(node.iter) == "os.environ":  # type: ignore[attr-defined]
+                    self._signal(scope, cap.ENV_DUMP, "iterates os.environ", node.iter)  # type: ignore[attr-defined]
+            elif t is ast.Dict:
+                for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
+                    if key is None and self._resolve(value) == "os.environ":
+                        self._signal(scope, cap.ENV_DUMP, "{**os.environ}", value)
+            elif t is ast.Name and node.id in {"__pyarmor__", "__armor_enter__", "__armor_exit__"}:  # type: ignore[attr-defined]
+                self._signal(scope, cap.PACKED, node.id, node)  # type: ignore[attr-defined,arg-type]
+            stack.extend(ast.iter_child_nodes(node))
+
+    def _enter_function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _ScopeState, prefix: str, stack: list[ast.AST]
+    ) -> None:
+        # Decorators and defaults run where the function is defined.
+        stack.extend(node.decorator_list)
+        stack.extend(d for d in node.args.defaults)
+        stack.extend(d for d in node.args.kw_defaults if d is not None)
+        if scope is self.module:
+            inner = _ScopeState(prefix + node.name, node.lineno)
+            self.scopes.append(inner)
+            self._walk_block(node.body, inner, prefix + node.name + ".")
+        else:  # a function nested in a function: folded into its parent
+            self._walk_block(node.body, scope, prefix)
+
+    def _enter_class(self, node: ast.ClassDef, scope: _ScopeState, prefix: str, stack: list[ast.AST]) -> None:
+        stack.extend(node.decorator_list)
+        stack.extend(node.bases)
+        stack.extend(k.value for k in node.keywords)
+        if scope is self.module:
+            self.classes.append(ClassInfo(prefix + node.name, tuple(self._resolve(b) for b in node.bases), node.lineno))
+            self.class_stack.append(prefix + node.name)
+            try:
+                self._walk_block(node.body, scope, prefix + node.name + ".")
+            finally:
+                self.class_stack.pop()
+        else:
+            self._walk_block(node.body, scope, prefix)
+
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: _ScopeState) -> None:
+        self._alias(node)
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                self.imports.append(Import(a.name, 0, (), scope.name, node.lineno))
+                self._packed_import(a.name, node, scope)
+        else:
+            names = tuple(a.name for a in node.names)
+            self.imports.append(Import(node.module or "", node.level, names, scope.name, node.lineno))
+            self._packed_import(node.module or "", node, scope)
+
+    def _packed_import(self, module: str, node: ast.stmt, scope: _ScopeState) -> None:
+        if module.startswith(("pytransform", "pyarmor_runtime")):
+            self._signal(scope, cap.PACKED, f"imports {module} (PyArmor)", node)
+
+    # -- names ----------------------------------------------------------------------------
+
+    def _resolve(self, node: ast.expr, hops: int = 0) -> str:  # noqa: C901, PLR0911
+        """Dotted name of an expression (`np.array` -> `numpy.array`), or "" when not a name."""
+        if hops > 12:  # noqa: PLR2004
+            return ""
+        t = type(node)
+        if t is ast.Name:
+            ident: str = node.id  # type: ignore[attr-defined]
+            return self.aliases.get(ident, ident)
+        if t is ast.Attribute:
+            base = self._resolve(node.value, hops + 1)  # type: ignore[attr-defined]
+            if not base:
+                return ""
+            if base in {"self", "cls"} and self.class_stack:
+                return f"{self.class_stack[-1]}.{node.attr}"  # type: ignore[attr-defined]
+            full = f"{base}.{node.attr}"  # type: ignore[attr-defined]
+            return full.split(".", 1)[1] if full.startswith(_BUILTIN_PREFIXES) else full
+        if t is ast.Call:
+            fn = self._resolve(node.func, hops + 1)  # type: ignore[attr-defined]
+            args = node.args  # type: ignore[attr-defined]
+            if fn in cap.IMPORT_SINKS and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+                return args[0].value
+            if fn == "getattr" and len(args) >= 2 and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str):  # noqa: PLR2004
+                base = self._resolve(args[0], hops + 1)
+                return f"{base}.{args[1].value}" if base and base not in _BUILTIN_PREFIXES else args[1].value
+            return ""
+        if t is ast.Subscript:
+            sl = node.slice  # type: ignore[attr-defined]
+            if isinstance(sl, ast.Constant) and isinstance(sl.value, str):
+                base = self._resolve(node.value, hops + 1)  # type: ignore[attr-defined]
+                if base in {"__builtins__", "builtins", "globals", "vars", "locals", "builtins.__dict__"}:
+                    return sl.value
+            return ""
+        return ""
+
+    def _lookup(self, scope: _ScopeState) -> Evaluator:
+        def lookup(name: str) -> ast.expr | None:
+            return scope.assigns.get(name) or self.module.assigns.get(name)
+
+        return Evaluator(self._resolve, lookup)
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def _call(self, node: ast.Call, scope: _ScopeState) -> None:  # noqa: C901, PLR0912
+        name = self._resolve(node.func)
+        if name:
+            head = name.split(".", 1)[0]
+            if head and head not in _STDLIB and (head in self.defined or head in self.aliases or name.startswith(".")):
+                scope.calls.add(name)
+            elif self.class_stack and name.startswith(self.class_stack[-1] + "."):
+                scope.calls.add(name)
+        for tag in cap.classify_call(name):
+            self._signal(scope, tag, name, node)
+        if name in cap.EXEC_SINKS:
+            if node.args:
+                scope.sinks.append((node, node.args[0], "exec"))
+        elif name in cap.IMPORT_SINKS:
+            if node.args and not isinstance(node.args[0], ast.Constant):
+                self._signal(scope, cap.DYNAMIC_IMPORT, f"{name} of a computed name", node)
+        elif name in cap.PROCESS_CALLS or name.startswith(("os.exec", "os.spawn")):
+            self._process(node, name, scope)
+        elif name in cap.SPAWNERS or (isinstance(node.func, ast.Attribute) and node.func.attr in {"submit", "run_in_executor"}):
+            self._spawn(node, name, scope)
+        elif name == "marshal.loads" or name == "pickle.loads":
+            self._signal(scope, cap.PACKED, name, node)
+        elif name in _ENV_WHOLE_CALLS and node.args and self._resolve(node.args[0]) == "os.environ":
+            self._signal(scope, cap.ENV_DUMP, f"{name}(os.environ)", node)
+        elif name in _ENV_METHODS:
+            self._signal(scope, cap.ENV_DUMP, name, node)
+        elif name in {"open", "io.open", "codecs.open"} or name.endswith((".write_text", ".write_bytes")):
+            self._file_write(node, name, scope)
+        elif name == "os.chmod" and len(node.args) >= 2:  # noqa: PLR2004
+            self._chmod(node, scope)
+        elif name in {"tarfile.open", "zipfile.ZipFile"}:
+            mode = _const_arg(node, 1, "mode")
+            if isinstance(mode, str) and mode[:1] in {"w", "a", "x"}:
+                self._signal(scope, cap.ARCHIVE, name, node)
+        elif isinstance(node.func, ast.Attribute) and node.args:
+            self._unknown_method(node, node.func.attr, scope)
+        if name.rsplit(".", 1)[-1] == "decrypt" or name.endswith(".Fernet"):
+            self._signal(scope, cap.ENCRYPT, name, node)
+
+    def _unknown_method(self, node: ast.Call, attr: str, scope: _ScopeState) -> None:
+        first = node.args[0]
+        if attr in _URL_METHODS and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            if first.value.startswith(("http://", "https://")):
+                self._signal(scope, cap.NETWORK, f".{attr}({first.value[:80]!r})", node)
+        elif attr in {"connect", "sendall", "sendto"} and isinstance(first, ast.Tuple):
+            self._signal(scope, cap.NETWORK, f".{attr}()", node)
+        elif attr in {"write_text", "write_bytes"}:
+            self._signal(scope, cap.FILE_WRITE, f".{attr}()", node)
+
+    def _file_write(self, node: ast.Call, name: str, scope: _ScopeState) -> None:
+        if name.endswith((".write_text", ".write_bytes")):
+            self._signal(scope, cap.FILE_WRITE, name, node)
+            return
+        mode = _const_arg(node, 1, "mode")
+        if isinstance(mode, str) and any(c in mode for c in "wax"):
+            target = _const_arg(node, 0, "file")
+            detail = f"open({target!r}, {mode!r})" if isinstance(target, str) else f"open(..., {mode!r})"
+            self._signal(scope, cap.FILE_WRITE, detail, node)
+
+    def _chmod(self, node: ast.Call, scope: _ScopeState) -> None:
+        mode = node.args[1]
+        if isinstance(mode, ast.Constant) and isinstance(mode.value, int) and mode.value & 0o111:
+            self._signal(scope, cap.MAKE_EXECUTABLE, f"os.chmod(..., {mode.value:#o})", node)
+        elif any("EXEC" in self._resolve(n) or "IX" in self._resolve(n) for n in ast.walk(mode) if isinstance(n, ast.Attribute)):
+            self._signal(scope, cap.MAKE_EXECUTABLE, "os.chmod(..., +x)", node)
+
+    def _spawn(self, node: ast.Call, name: str, scope: _ScopeState) -> None:
+        target: ast.expr | None = None
+        for kw in node.keywords:
+            if kw.arg in {"target", "function"}:
+                target = kw.value
+        if target is None and node.args:
+            index = 1 if name in {"threading.Timer", "signal.signal"} or name.endswith("run_in_executor") else 0
+            if len(node.args) > index:
+                target = node.args[index]
+        if target is None:
+            return
+        if isinstance(target, ast.Lambda):
+            self._signal(scope, cap.THREAD, f"{name or 'submit'}(lambda)", node)
+            return
+        callee = self._resolve(target)
+        if callee:
+            scope.spawns.add(callee)
+            self._signal(scope, cap.THREAD, f"{name or 'submit'}({callee})", node)
+
+    def _process(self, node: ast.Call, name: str, scope: _ScopeState) -> None:  # noqa: C901
+        self._signal(scope, cap.PROCESS, name, node)
+        for kw in node.keywords:
+            value = kw.value
+            if kw.arg == "start_new_session" and isinstance(value, ast.Constant) and value.value is True:
+                self._signal(scope, cap.DETACHED, "start_new_session=True", node)
+            elif kw.arg in {"stdout", "stderr", "stdin"} and self._resolve(value) in _DEVNULL:
+                self._signal(scope, cap.DETACHED, f"{kw.arg}=DEVNULL", node)
+            elif kw.arg == "creationflags" or (kw.arg == "preexec_fn" and self._resolve(value) == "os.setsid"):
+                self._signal(scope, cap.DETACHED, kw.arg, node)
+        command = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "args"), None)
+        if command is None:
+            return
+        if isinstance(command, ast.List | ast.Tuple):
+            self._argv(command.elts, node, scope)
+            return
+        value = self._lookup(scope).evaluate(command)
+        text = as_text(value) if value is not None else None
+        if text is not None:
+            self._shell(text, value.stages if value else (), node, scope)
+
+    def _argv(self, elts: list[ast.expr], node: ast.Call, scope: _ScopeState) -> None:
+        evaluator = self._lookup(scope)
+        words: list[str | None] = []
+        for e in elts:
+            if self._resolve(e) == "sys.executable":
+                words.append("python")
+                continue
+            v = evaluator.evaluate(e)
+            words.append(as_text(v) if v is not None else None)
+        first = words[0] if words else None
+        if first is not None and _PYTHON_CMD.search(first.strip()):
+            self._signal(scope, cap.CHILD_INTERPRETER, "python " + " ".join(w or "…" for w in words[1:3]), node)
+            for i, w in enumerate(words[1:-1], start=1):
+                if w == "-c":
+                    scope.sinks.append((node, elts[i + 1], "child"))
+        elif first is not None and first.rsplit("/", 1)[-1].lower() in cap.RUNTIME_COMMANDS:
+            self._signal(scope, cap.RUNTIME, " ".join(w or "…" for w in words[:3]), node)
+        if any(w is not None and w.endswith((".js", ".mjs", ".cjs")) for w in words):
+            self._signal(scope, cap.RUNTIME, "runs a JavaScript file", node)
+
+    def _shell(self, text: str, stages: tuple[DecodedStage, ...], node: ast.Call, scope: _ScopeState) -> None:
+        words = text.split()
+        if words and words[0].rsplit("/", 1)[-1].lower() in cap.RUNTIME_COMMANDS:
+            self._signal(scope, cap.RUNTIME, text[:80], node)
+        code = shell_code(text)
+        if code is not None:
+            self._signal(scope, cap.CHILD_INTERPRETER, "python -c in a shell command", node)
+            scope.signals.extend(payload_signals(code, self.depth + 1, stages, node.lineno))
+        for _, tag, match in cap.scan_strings(text):
+            self._signal(scope, tag, match, node, stages)
+
+    # -- deferred work --------------------------------------------------------------------
+
+    def _finish_scope(self, scope: _ScopeState) -> None:
+        for call, arg, how in scope.sinks:
+            self._sink(call, arg, how, scope)
+        if scope.strings:
+            self._scan_strings(scope)
+        scope.assigns.clear()
+        scope.sinks.clear()
+
+    def _scan_strings(self, scope: _ScopeState) -> None:
+        offsets: list[int] = []
+        pos = 0
+        for _, s in scope.strings:
+            offsets.append(pos)
+            pos += len(s) + 1
+        joined = "\n".join(s for _, s in scope.strings)
+        import bisect  # noqa: PLC0415 - only needed when strings exist
+
+        for offset, tag, match in cap.scan_strings(joined):
+            i = bisect.bisect_right(offsets, offset) - 1
+            line = scope.strings[i][0]
+            scope.signals.append(Signal(tag, match, line, self._snippet(line)))
+        for line, s in scope.strings:
+            if len(s) >= BLIND_MIN and self.blind_left > 0:
+                self._blind(s, line, scope)
+
+    def _blind(self, data: str | bytes, line: int, scope: _ScopeState) -> None:
+        found = blind_decode(data)
+        if found is None:
+            return
+        self.blind_left -= 1
+        text, stages = found
+        nested = payload_signals(text, self.depth + 1, stages, line)
+        if nested:
+            scope.signals.append(Signal(cap.HIDDEN_CODE, "encoded blob decodes to code", line, self._snippet(line), stages))
+            scope.signals.extend(nested)
+
+    def _sink(self, call: ast.Call, arg: ast.expr, how: str, scope: _ScopeState) -> None:
+        value = self._lookup(scope).evaluate(arg)
+        if value is not None:
+            self._folded_sink(call, value, how, scope)
+            return
+        hints, network = self._arg_hints(arg, scope)
+        if network:
+            self._signal(scope, cap.REMOTE_CODE, f"{how} of data fetched with {network}", call)
+        elif hints:
+            stage = DecodedStage("not folded: " + ", ".join(sorted(hints)), "")
+            self._signal(scope, cap.DECODE_EXEC, f"{how} of decoded data", call, (stage,))
+        elif how == "exec":
+            self._signal(scope, cap.DYNAMIC_CODE, "exec/eval of computed data", call)
+
+    def _folded_sink(self, call: ast.Call, value: Value, how: str, scope: _ScopeState) -> None:
+        if isinstance(value.data, CodeBlob):
+            self._signal(scope, cap.DECODE_EXEC, f"{how} of marshalled code", call, value.stages)
+            for _, tag, match in cap.scan_strings("\n".join(value.data.strings)):
+                self._signal(scope, tag, f"in marshalled code: {match}", call, value.stages)
+            return
+        text = as_text(value)
+        if value.stages:
+            self._signal(scope, cap.DECODE_EXEC, f"{how} of decoded data: {preview(text or value.data)[:60]}", call, value.stages)
+        if text is not None:
+            scope.signals.extend(payload_signals(text, self.depth + 1, value.stages, call.lineno))
+
+    def _arg_hints(self, arg: ast.expr, scope: _ScopeState) -> tuple[set[str], str]:
+        hints: set[str] = set()
+        network = ""
+        todo: list[tuple[ast.expr, int]] = [(arg, 0)]
+        seen = 0
+        while todo and seen < 2000:  # noqa: PLR2004
+            expr, hop = todo.pop()
+            for n in ast.walk(expr):
+                seen += 1
+                if isinstance(n, ast.Call):
+                    name = self._resolve(n.func)
+                    last = name.rsplit(".", 1)[-1] if name else (n.func.attr if isinstance(n.func, ast.Attribute) else "")
+                    if cap.NETWORK in cap.classify_call(name):
+                        network = name
+                    elif last in DECODER_HINTS and (last != "decode" or _codec_decode(n)) and last != "loads" or name == "marshal.loads":
+                        hints.add(last)
+                elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitXor):
+                    hints.add("xor")
+                elif isinstance(n, ast.Name) and hop < 2:  # noqa: PLR2004
+                    bound = scope.assigns.get(n.id) or self.module.assigns.get(n.id)
+                    if bound is not None:
+                        todo.append((bound, hop + 1))
+        return hints, network
+
+    # -- output ---------------------------------------------------------------------------
+
+    def _snippet(self, line: int) -> str:
+        if self.lines is None:
+            self.lines = self.text.splitlines()
+        if 1 <= line <= len(self.lines):
+            return self.lines[line - 1].strip()[:SNIPPET]
+        return ""
+
+    def _signal(
+        self, scope: _ScopeState, tag: str, detail: str, node: ast.AST, stages: tuple[DecodedStage, ...] = ()
+    ) -> None:
+        line = getattr(node, "lineno", 0)
+        scope.signals.append(Signal(tag, detail[:160], line, self._snippet(line), stages))
+
+
+def _const_arg(node: ast.Call, index: int, keyword: str) -> object:
+    value: ast.expr | None = node.args[index] if len(node.args) > index else None
+    for kw in node.keywords:
+        if kw.arg == keyword:
+            value = kw.value
+    if isinstance(value, ast.Constant):
+        return value.value
+    return None
+
+
+def _codec_decode(node: ast.Call) -> bool:
+    return bool(node.args) and isinstance(node.args[0], ast.Constant) and node.args[0].value in {"rot13", "rot_13", "hex", "base64"}
+
+
+def _dedupe(signals: list[Signal]) -> list[Signal]:
+    seen: set[tuple[str, str, int]] = set()
+    out: list[Signal] = []
+    for s in signals:
+        key = (s.kind, s.detail, s.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out

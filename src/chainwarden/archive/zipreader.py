@@ -1,0 +1,551 @@
+"""A defensive zip reader: parses the central directory and every local header itself.
+
+`zipfile` trusts the central directory; streaming installers trust local headers. This reader
+reads both, reports every way they disagree (names, sizes, methods, hidden or overlapping
+entries, data before or after the archive, several end records) and cross-checks its view with
+`zipfile`'s. Member data is inflated in memory with the output bounded by the declared size,
+so a lying header or a bomb stops the read instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import stat
+import struct
+import threading
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NoReturn, Protocol
+
+from chainwarden.archive.common import ArchiveLimits, ArchiveReader, shadowed_path
+from chainwarden.artifact import ArtifactError
+from chainwarden.models import Member, MemberKind
+from chainwarden.rules import archive as rules
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from chainwarden.rules import Rule
+
+_EOCD = struct.Struct("<4s4H2LH")
+_Z64_LOCATOR = struct.Struct("<4sLQL")
+_Z64_EOCD = struct.Struct("<4sQ2H2L4Q")
+_CDH = struct.Struct("<4s6H3L5H2L")
+_LFH = struct.Struct("<4s5H3L2H")
+_EOCD_SIG, _Z64_LOC_SIG, _Z64_EOCD_SIG = b"PK\x05\x06", b"PK\x06\x07", b"PK\x06\x06"
+_CDH_SIG, _LFH_SIG, _DD_SIG = b"PK\x01\x02", b"PK\x03\x04", b"PK\x07\x08"
+_MAX32, _MAX16 = 0xFFFFFFFF, 0xFFFF
+_FLAG_ENCRYPTED, _FLAG_DESCRIPTOR, _FLAG_UTF8 = 0x1, 0x8, 0x800
+_STORED, _DEFLATED, _BZIP2, _LZMA = 0, 8, 12, 14
+_CHUNK = 1024 * 1024
+_MAX_GAP_SCAN = 64 * 1024 * 1024
+_MAX_LINK_TARGET = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    """The end-of-central-directory record (zip64 values folded in)."""
+
+    pos: int  # where the (zip64) end records start; the central directory ends here
+    end: int  # first byte after the end record and its comment
+    cd_offset: int  # as stored
+    cd_size: int
+    entries: int
+    others: int  # further end-record signatures in the tail
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    name: str
+    raw_name: bytes
+    flags: int
+    method: int
+    crc: int
+    csize: int
+    usize: int
+    offset: int  # absolute offset of the local header
+    mode: int  # unix mode from external attributes, 0 if none
+    unicode_name: str | None  # Info-ZIP unicode path extra field
+
+
+@dataclass(frozen=True, slots=True)
+class _Local:
+    data_start: int
+    span_end: int  # after data and data descriptor
+
+
+class _Decompressor(Protocol):
+    def decompress(self, data: bytes, max_length: int, /) -> bytes: ...
+
+
+def _decode(raw: bytes, flags: int) -> str:
+    return raw.decode("utf-8", "surrogateescape") if flags & _FLAG_UTF8 else raw.decode("cp437")
+
+
+def _zip64_extra(extra: bytes, wanted: list[str]) -> dict[str, int]:
+    """Values from the zip64 extra field (0x0001) for the header fields that overflowed."""
+    out: dict[str, int] = {}
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, size = struct.unpack_from("<2H", extra, pos)
+        body = extra[pos + 4 : pos + 4 + size]
+        if tag == 1:
+            for i, key in enumerate(wanted):
+                if 8 * i + 8 <= len(body):
+                    out[key] = struct.unpack_from("<Q", body, 8 * i)[0]
+            return out
+        pos += 4 + size
+    return out
+
+
+def _unicode_path(extra: bytes) -> str | None:
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, size = struct.unpack_from("<2H", extra, pos)
+        if tag == 0x7075 and size >= 5:  # noqa: PLR2004 - version byte + crc32
+            return extra[pos + 9 : pos + 4 + size].decode("utf-8", "surrogateescape")
+        pos += 4 + size
+    return None
+
+
+class ZipReader(ArchiveReader):
+    """Open with `ZipReader(path, label, limits)`; raises `ArtifactError` if the file is not a
+    readable zip at all (no end record, corrupt central directory, no entries)."""
+
+    def __init__(self, path: Path, label: str, limits: ArchiveLimits | None = None) -> None:
+        super().__init__(label, limits or ArchiveLimits())
+        self.path = path
+        self._lock = threading.Lock()
+        self._locals: dict[int, _Local] = {}  # by local header offset
+        self._by_path: dict[str, _Entry] = {}
+        self._members: list[Member] = []
+        try:
+            self._fh = path.open("rb")
+            self._size = self._fh.seek(0, 2)
+        except OSError as err:
+            msg = f"{label}: cannot read: {err.strerror}"
+            raise ArtifactError(msg) from err
+        try:
+            self._open()
+        except BaseException:
+            self._fh.close()
+            raise
+
+    # ----------------------------------------------------------------- structure
+    def _pread(self, offset: int, size: int) -> bytes:
+        if offset < 0 or size <= 0 or offset >= self._size:
+            return b""
+        with self._lock:
+            self._fh.seek(offset)
+            return self._fh.read(size)
+
+    def _open(self) -> None:
+        end = self._find_end()
+        concat = end.pos - end.cd_size - end.cd_offset
+        cd_start = end.cd_offset + concat
+        if concat:
+            self.problem(
+                rules.ZIP_HEADER_MISMATCH,
+                f"central directory is {concat} bytes away from where the end record says; readers "
+                "that trust the stored offsets see different data",
+                detail=(("offset_delta", str(concat)),),
+            )
+        if end.others:
+            self.problem(rules.ZIP_MULTIPLE_END, f"{end.others + 1} end-of-central-directory signatures near the end")
+        entries = self._read_central_directory(cd_start, end, concat)
+        if not entries:
+            msg = f"{self.label}: empty archive (no members)"
+            raise ArtifactError(msg)
+        self._check_declared(entries)
+        spans = self._check_local_headers(entries)
+        self._check_layout(spans, cd_start, end)
+        self._cross_check_zipfile(entries)
+        self._index(entries)
+
+    def _find_end(self) -> _End:
+        if self._size < _EOCD.size:
+            msg = f"{self.label}: too small to be a zip archive"
+            raise ArtifactError(msg)
+        tail_start = max(0, self._size - _MAX16 - _EOCD.size)
+        tail = self._pread(tail_start, self._size - tail_start)
+        sigs: list[int] = []
+        at = tail.find(_EOCD_SIG)
+        while at != -1:
+            sigs.append(at)
+            at = tail.find(_EOCD_SIG, at + 1)
+        # Like zipfile: an end record with no comment at the very end, else the last signature.
+        if tail[-_EOCD.size :].startswith(_EOCD_SIG) and tail[-2:] == b"\0\0":
+            rel = len(tail) - _EOCD.size
+        elif sigs and len(tail) - sigs[-1] >= _EOCD.size:
+            rel = sigs[-1]
+        else:
+            msg = f"{self.label}: no end-of-central-directory record (not a zip, or truncated)"
+            raise ArtifactError(msg)
+        _, _, _, _, entries, cd_size, cd_offset, comment_len = _EOCD.unpack_from(tail, rel)
+        pos = tail_start + rel
+        record_end = pos + _EOCD.size + comment_len
+        others = len(sigs) - 1
+        loc = self._pread(pos - _Z64_LOCATOR.size, _Z64_LOCATOR.size)
+        if len(loc) == _Z64_LOCATOR.size and loc.startswith(_Z64_LOC_SIG):
+            z64_pos = pos - _Z64_LOCATOR.size - _Z64_EOCD.size
+            rec = self._pread(z64_pos, _Z64_EOCD.size)
+            if len(rec) != _Z64_EOCD.size or not rec.startswith(_Z64_EOCD_SIG):
+                msg = f"{self.label}: corrupt zip64 end record"
+                raise ArtifactError(msg)
+            fields = _Z64_EOCD.unpack(rec)
+            entries, cd_size, cd_offset = fields[7], fields[8], fields[9]
+            pos = z64_pos
+        if record_end > self._size:
+            self.problem(rules.ARCHIVE_TRUNCATED, "end record's comment runs past the end of the file")
+            record_end = self._size
+        return _End(pos, record_end, cd_offset, cd_size, entries, others)
+
+    def _read_central_directory(self, cd_start: int, end: _End, concat: int) -> list[_Entry]:
+        if cd_start < 0 or end.cd_size < 0 or cd_start + end.cd_size > end.pos:
+            msg = f"{self.label}: corrupt zip (central directory outside the file)"
+            raise ArtifactError(msg)
+        data = self._pread(cd_start, end.cd_size)
+        entries: list[_Entry] = []
+        pos = 0
+        while pos < len(data):
+            if len(entries) >= self.limits.max_members:
+                limit = self.limits.max_members
+                self.problem(rules.TOO_MANY_MEMBERS, f"more than {limit} members; the rest are not scanned")
+                self.skip("", f"members after the first {self.limits.max_members} not scanned")
+                break
+            if len(data) - pos < _CDH.size or not data.startswith(_CDH_SIG, pos):
+                msg = f"{self.label}: corrupt zip central directory at entry {len(entries) + 1}"
+                raise ArtifactError(msg)
+            f = _CDH.unpack_from(data, pos)
+            made_by, flags, method, crc, csize, usize = f[1], f[3], f[4], f[7], f[8], f[9]
+            nlen, elen, clen, eattr, offset = f[10], f[11], f[12], f[16], f[17]
+            raw = data[pos + _CDH.size : pos + _CDH.size + nlen]
+            extra = data[pos + _CDH.size + nlen : pos + _CDH.size + nlen + elen]
+            pos += _CDH.size + nlen + elen + clen
+            if pos > len(data):
+                msg = f"{self.label}: corrupt zip central directory (entry runs past its end)"
+                raise ArtifactError(msg)
+            wanted = [k for k, v in (("usize", usize), ("csize", csize), ("offset", offset)) if v == _MAX32]
+            z64 = _zip64_extra(extra, wanted) if wanted else {}
+            mode = (eattr >> 16) if (made_by >> 8) == 3 else 0  # noqa: PLR2004 - 3 = Unix
+            entries.append(
+                _Entry(
+                    name=_decode(raw, flags),
+                    raw_name=raw,
+                    flags=flags,
+                    method=method,
+                    crc=crc,
+                    csize=z64.get("csize", csize),
+                    usize=z64.get("usize", usize),
+                    offset=z64.get("offset", offset) + concat,
+                    mode=mode,
+                    unicode_name=_unicode_path(extra),
+                )
+            )
+        if len(entries) != end.entries and len(entries) < self.limits.max_members:
+            self.problem(
+                rules.ZIP_HEADER_MISMATCH,
+                f"end record counts {end.entries} entries but the central directory holds {len(entries)}",
+            )
+        return entries
+
+    def _check_declared(self, entries: list[_Entry]) -> None:
+        lim = self.limits
+        names = [e.name for e in entries]
+        self.check_names(names)
+        total = 0
+        for e in entries:
+            if "\x00" in e.name:
+                self.problem(
+                    rules.ZIP_HEADER_MISMATCH, f"name {e.name!r} holds a NUL byte; zipfile truncates it there", e.name
+                )
+            if e.unicode_name is not None and e.unicode_name != e.name:
+                self.problem(
+                    rules.ZIP_HEADER_MISMATCH,
+                    f"unicode-path extra field names {e.unicode_name!r}, the header {e.name!r}",
+                    e.name,
+                )
+            if e.name.endswith("/"):
+                continue
+            total += e.usize
+            if e.usize > lim.ratio_floor_bytes and e.usize > lim.max_ratio * max(e.csize, 1):
+                why = f"declares {e.usize} bytes from {e.csize} compressed (ratio over {lim.max_ratio:g})"
+                self.problem(rules.ARCHIVE_BOMB, f"{e.name!r} {why}", e.name)
+            if total > lim.max_total_bytes:
+                self.skip(e.name, f"over the archive's {lim.max_total_bytes}-byte total size limit")
+            elif e.usize > lim.max_member_bytes:
+                self.skip(e.name, f"declared size {e.usize} bytes is over the {lim.max_member_bytes}-byte member limit")
+        if total > lim.max_total_bytes:
+            self.problem(
+                rules.ARCHIVE_BOMB, f"members declare {total} bytes in total, over the {lim.max_total_bytes}-byte limit"
+            )
+        elif total > lim.ratio_floor_bytes and total > lim.max_ratio * self._size:
+            self.problem(
+                rules.ARCHIVE_BOMB,
+                f"members declare {total} bytes from a {self._size}-byte file (ratio over {lim.max_ratio:g})",
+            )
+
+    def _check_local_headers(self, entries: list[_Entry]) -> list[tuple[int, int, str]]:
+        spans: list[tuple[int, int, str]] = []
+        for e in entries:
+            local = self._local_header(e)
+            if local is not None:
+                self._locals[e.offset] = local
+                spans.append((e.offset, local.span_end, e.name))
+        return spans
+
+    def _local_header(self, e: _Entry) -> _Local | None:
+        head = self._pread(e.offset, _LFH.size)
+        if len(head) < _LFH.size or not head.startswith(_LFH_SIG):
+            self.problem(
+                rules.ZIP_HEADER_MISMATCH, f"{e.name!r}: no local header where the central directory points", e.name
+            )
+            return None
+        _, _, flags, method, _, _, crc, csize, usize, nlen, elen = _LFH.unpack(head)
+        raw = self._pread(e.offset + _LFH.size, nlen)
+        extra = self._pread(e.offset + _LFH.size + nlen, elen)
+        data_start = e.offset + _LFH.size + nlen + elen
+        differences: list[str] = []
+        if raw != e.raw_name:
+            differences.append(f"name {_decode(raw, flags)!r}")
+        if method != e.method:
+            differences.append(f"method {method} (directory says {e.method})")
+        if (flags ^ e.flags) & _FLAG_ENCRYPTED:
+            differences.append("encryption flag")
+        z64 = _zip64_extra(extra, ["usize", "csize"]) if _MAX32 in (usize, csize) else {}
+        usize, csize = z64.get("usize", usize), z64.get("csize", csize)
+        described = bool(flags & _FLAG_DESCRIPTOR)
+        if not described or (crc, csize, usize) != (0, 0, 0):
+            for label, local_value, cd_value in (
+                ("crc", crc, e.crc),
+                ("compressed size", csize, e.csize),
+                ("size", usize, e.usize),
+            ):
+                if local_value != cd_value:
+                    differences.append(f"{label} {local_value} (directory says {cd_value})")
+        span_end = data_start + e.csize
+        if described:
+            span_end += self._descriptor(e, span_end, wide=bool(z64), differences=differences)
+        if differences:
+            self.problem(
+                rules.ZIP_HEADER_MISMATCH,
+                f"{e.name!r}: local header disagrees with the central directory: {', '.join(differences)}",
+                e.name,
+                detail=tuple(("difference", d) for d in differences),
+            )
+        if span_end > self._size:
+            self.problem(rules.ARCHIVE_TRUNCATED, f"{e.name!r}: data runs past the end of the file", e.name)
+        return _Local(data_start, span_end)
+
+    def _descriptor(self, e: _Entry, at: int, *, wide: bool, differences: list[str]) -> int:
+        fmt = "<LQQ" if wide else "<LLL"
+        size = struct.calcsize(fmt)
+        raw = self._pread(at, 4 + size)
+        skip = 4 if raw.startswith(_DD_SIG) else 0
+        body = raw[skip : skip + size]
+        if len(body) < size:
+            differences.append("data descriptor missing")
+            return 0
+        crc, csize, usize = struct.unpack(fmt, body)
+        if (crc, csize, usize) != (e.crc, e.csize, e.usize):
+            differences.append("data descriptor values")
+        return skip + size
+
+    def _check_layout(self, spans: list[tuple[int, int, str]], cd_start: int, end: _End) -> None:
+        spans.sort()
+        covered: list[tuple[int, int]] = []
+        prev_end, prev_name = 0, ""
+        for start, stop, name in spans:
+            if start < prev_end:
+                self.problem(rules.ZIP_OVERLAP, f"{name!r} overlaps the data of {prev_name!r}", name)
+            if stop > prev_end:
+                prev_end, prev_name = stop, name
+            covered.append((start, stop))
+        if prev_end > cd_start:
+            self.problem(rules.ZIP_OVERLAP, f"{prev_name!r} overlaps the central directory", prev_name)
+        covered += [(cd_start, cd_start + end.cd_size), (end.pos, end.end)]
+        pos = 0
+        for start, stop in sorted(covered):
+            if start > pos:
+                self._gap(pos, start, where="prepended before the first entry" if pos == 0 else "between entries")
+            pos = max(pos, stop)
+        if self._size > end.end:
+            self._gap(end.end, self._size, where="appended after the end record")
+
+    def _gap(self, start: int, stop: int, *, where: str) -> None:
+        hidden = self._find_local_headers(start, stop)
+        for offset in hidden:
+            head = self._pread(offset, _LFH.size)
+            name = ""
+            if len(head) == _LFH.size:
+                flags, nlen = _LFH.unpack(head)[2], _LFH.unpack(head)[9]
+                name = _decode(self._pread(offset + _LFH.size, nlen), flags)
+            self.problem(
+                rules.ZIP_HIDDEN_ENTRY,
+                f"local header for {name!r} at offset {offset} is not in the central directory",
+                name,
+                detail=(("offset", str(offset)),),
+            )
+        self.problem(rules.EXTRA_DATA, f"{stop - start} bytes {where}", detail=(("offset", str(start)),))
+
+    def _find_local_headers(self, start: int, stop: int) -> list[int]:
+        found: list[int] = []
+        pos = start
+        stop = min(stop, start + _MAX_GAP_SCAN)
+        while pos < stop:
+            chunk = self._pread(pos, min(_CHUNK, stop - pos) + 3)
+            at = chunk.find(_LFH_SIG)
+            while at != -1 and pos + at < stop:
+                found.append(pos + at)
+                at = chunk.find(_LFH_SIG, at + 1)
+            pos += _CHUNK
+        return found
+
+    def _cross_check_zipfile(self, entries: list[_Entry]) -> None:
+        """Python's own reader (what pip uses) must see the same names in the same order."""
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                theirs = [i.filename for i in zf.infolist()]
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as err:
+            self.problem(rules.ZIP_HEADER_MISMATCH, f"Python's zipfile cannot read this archive: {err}")
+            return
+        ours = [e.name.split("\x00", 1)[0] for e in entries]
+        truncated = len(ours) >= self.limits.max_members
+        if (theirs[: len(ours)] if truncated else theirs) != ours:
+            self.problem(
+                rules.ZIP_HEADER_MISMATCH,
+                f"Python's zipfile lists {len(theirs)} members, this reader {len(ours)}, or in other names",
+            )
+
+    # ------------------------------------------------------------------- members
+    def _index(self, entries: list[_Entry]) -> None:
+        counts: dict[str, int] = {}
+        for e in entries:
+            counts[e.name] = counts.get(e.name, 0) + 1
+        seen: dict[str, int] = {}
+        for e in entries:
+            if e.name.endswith("/") or stat.S_ISDIR(e.mode):
+                continue
+            n = seen[e.name] = seen.get(e.name, 0) + 1
+            # The last copy is what an extracting installer leaves on disk; earlier copies stay visible.
+            path = e.name if n == counts[e.name] else shadowed_path(e.name, n)
+            self._by_path[path] = e
+            self._members.append(self._member(path, e))
+
+    def _member(self, path: str, e: _Entry) -> Member:
+        if stat.S_ISLNK(e.mode):
+            target = ""
+            if e.usize <= _MAX_LINK_TARGET:
+                try:
+                    target = self._inflate(e).decode("utf-8", "surrogateescape")
+                except ArtifactError:
+                    target = ""
+            self.check_link(e.name, target, hard=False)
+            self.skip(path, "symlink")
+            return Member(path, e.usize, MemberKind.SYMLINK, link_target=target)
+        if e.mode and not stat.S_ISREG(e.mode):
+            self.problem(rules.SPECIAL_FILE, f"{e.name!r} is a special file (mode {e.mode:o})", e.name)
+            self.skip(path, "special file")
+            kind = MemberKind.DEVICE if stat.S_ISCHR(e.mode) or stat.S_ISBLK(e.mode) else MemberKind.OTHER
+            return Member(path, 0, kind)
+        if e.flags & _FLAG_ENCRYPTED:
+            self.problem(rules.MEMBER_UNREADABLE, f"{e.name!r} is encrypted", e.name)
+            self.skip(path, "encrypted")
+        elif e.method not in (_STORED, _DEFLATED, _BZIP2, _LZMA):
+            self.problem(rules.MEMBER_UNREADABLE, f"{e.name!r} uses unsupported compression method {e.method}", e.name)
+            self.skip(path, f"unsupported compression method {e.method}")
+        return Member(path, e.usize, MemberKind.FILE)
+
+    def members(self) -> Sequence[Member]:
+        return self._members
+
+    def read(self, path: str) -> bytes:
+        e = self._by_path.get(path)
+        if e is None:
+            msg = f"{self.label}: no member {path!r}"
+            raise ArtifactError(msg)
+        if path in self._unscanned_paths:
+            msg = f"{self.label}: {path!r} is not read (see unscanned)"
+            raise ArtifactError(msg)
+        try:
+            return self._inflate(e)
+        except ArtifactError:
+            self.skip(path, "unreadable")
+            raise
+
+    def _inflate(self, e: _Entry) -> bytes:
+        local = self._locals.get(e.offset)
+        if local is None:
+            self._fail(rules.MEMBER_UNREADABLE, e, "has no readable local header")
+        limit = e.usize
+        if limit > self.limits.max_member_bytes:
+            self._fail(rules.ARCHIVE_BOMB, e, f"declares {limit} bytes, over the member limit")
+        decompressor = self._decompressor(e, local.data_start)
+        out = bytearray()
+        pos, left = local.data_start, e.csize
+        if e.method == _LZMA:
+            header = 4 + self._lzma_header_len(pos)
+            pos, left = pos + header, left - header
+        pending = b""
+        while True:
+            if not pending:
+                pending = self._pread(pos, min(_CHUNK, left)) if left > 0 else b""
+                pos, left = pos + len(pending), left - len(pending)
+            piece = self._feed(decompressor, pending, limit - len(out) + 1)
+            pending = getattr(decompressor, "unconsumed_tail", b"")
+            out += piece
+            if len(out) > limit:
+                why = f"inflates past its declared {limit} bytes (lying header or bomb)"
+                self._fail(rules.ZIP_HEADER_MISMATCH, e, why)
+            if getattr(decompressor, "eof", False) or (not piece and not pending and left <= 0):
+                break
+        if len(out) != limit:
+            self._fail(rules.ZIP_HEADER_MISMATCH, e, f"inflates to {len(out)} bytes, header says {limit}")
+        if zlib.crc32(out) != e.crc:
+            self._fail(rules.MEMBER_UNREADABLE, e, "CRC-32 does not match its data (corrupt)")
+        return bytes(out)
+
+    @staticmethod
+    def _feed(decompressor: _Decompressor | None, data: bytes, max_length: int) -> bytes:
+        if decompressor is None:
+            return data[:max_length]
+        try:
+            return decompressor.decompress(data, max_length)
+        except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as err:
+            msg = f"corrupt compressed data: {err}"
+            raise ArtifactError(msg) from err
+
+    def _lzma_header_len(self, data_start: int) -> int:
+        head = self._pread(data_start, 4)
+        return struct.unpack("<2H", head)[1] if len(head) == 4 else 0  # noqa: PLR2004
+
+    def _decompressor(self, e: _Entry, data_start: int) -> _Decompressor | None:
+        """None for stored data (copied as is)."""
+        if e.method == _STORED and e.csize != e.usize:
+            self._fail(rules.ZIP_HEADER_MISMATCH, e, f"stored with {e.csize} bytes but declares {e.usize}")
+        if e.method == _DEFLATED:
+            return zlib.decompressobj(-15)
+        if e.method == _BZIP2:
+            return bz2.BZ2Decompressor()
+        if e.method == _LZMA:
+            props = self._pread(data_start + 4, self._lzma_header_len(data_start))
+            if len(props) != 5:  # noqa: PLR2004 - LZMA1 properties
+                self._fail(rules.MEMBER_UNREADABLE, e, "has a malformed LZMA header")
+            dict_size = struct.unpack("<L", props[1:5])[0]
+            lc, rest = props[0] % 9, props[0] // 9
+            filt = {"id": lzma.FILTER_LZMA1, "dict_size": dict_size, "lc": lc, "lp": rest % 5, "pb": rest // 5}
+            return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
+        if e.method != _STORED:
+            self._fail(rules.MEMBER_UNREADABLE, e, f"uses unsupported compression method {e.method}")
+        return None
+
+    def _fail(self, rule: Rule, e: _Entry, why: str) -> NoReturn:
+        self.problem(rule, f"{e.name!r} {why}", e.name)
+        msg = f"{self.label}: {e.name!r} {why}"
+        raise ArtifactError(msg)
+
+    def close(self) -> None:
+        self._fh.close()

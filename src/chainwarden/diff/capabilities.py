@@ -1,0 +1,339 @@
+"""What a release can do that its predecessor could not.
+
+Two sources of change, both turned into findings of their own:
+
+* the analyzers' findings on both sides: a finding on the new side with no counterpart on the
+  old side (same rule, same file after renames, same trigger, same capabilities) is a new
+  capability; one reached from an automatic trigger is `CW600`;
+* structure that needs no analyzer: new startup hooks (`.pth` with code lines, `.start`,
+  `sitecustomize`), new native binaries, new or changed install hooks, new dependencies,
+  new or retargeted entry points, a changed author or maintainer.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import tomllib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from chainwarden.artifact import ArtifactError
+from chainwarden.diff.files import ChangeKind, FileDiff
+from chainwarden.models import Confidence, Evidence, Finding, Location, Severity, Trigger
+from chainwarden.rules.diff import (
+    ENTRY_POINTS_CHANGED,
+    NEW_AUTO_CAPABILITY,
+    NEW_BINARY,
+    NEW_DEPENDENCY,
+    NEW_INSTALL_HOOK,
+    NEW_STARTUP_HOOK,
+)
+from chainwarden.rules.provenance import MAINTAINER_CHANGED
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from chainwarden.artifact import Artifact
+    from chainwarden.models import PackageMetadata
+    from chainwarden.rules import Rule
+
+ANALYZER = "diff"
+ANALYZER_VERSION = "1"
+
+#: Triggers that run code without anyone choosing to call it.
+AUTOMATIC = frozenset(
+    {Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT, Trigger.MODEL_LOAD}
+)
+
+_TRIGGER_WORDS = {
+    Trigger.INTERPRETER_START: "at interpreter start",
+    Trigger.INSTALL: "at install",
+    Trigger.IMPORT: "at import",
+    Trigger.ENTRY_POINT: "when its entry point is loaded",
+    Trigger.MODEL_LOAD: "at model load",
+    Trigger.CALL: "when called",
+    Trigger.NONE: "",
+}
+
+_CAPABILITY_WORDS = {
+    "decode-exec": "decode-then-exec",
+    "dynamic-code": "dynamic code execution",
+    "child-interpreter": "a child interpreter",
+    "process": "process spawn",
+    "network": "network access",
+    "env-dump": "environment dumping",
+    "env-read": "environment reads",
+    "file-write": "file writes",
+    "dynamic-import": "dynamic imports",
+    "background": "background execution",
+    "native": "native code (ctypes)",
+}
+
+_BINARY_MAGIC = (b"\x7fELF", b"MZ", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
+_BINARY_SUFFIXES = (".so", ".pyd", ".dll", ".dylib", ".exe")
+_AUTO_GROUPS = ("pytest11", "console_scripts", "gui_scripts")
+_PEOPLE_HEADERS = ("Author", "Author-email", "Maintainer", "Maintainer-email")
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityChange:
+    """A finding on the new side with no counterpart on the old side."""
+
+    finding: Finding
+    automatic: bool
+
+    @property
+    def phrase(self) -> str:
+        return describe_capability(self.finding)
+
+
+def describe_capability(finding: Finding) -> str:
+    words = [_CAPABILITY_WORDS.get(c, c) for c in finding.capabilities]
+    what = ", ".join(dict.fromkeys(words)) if words else _rule_title(finding.rule_id)
+    when = _TRIGGER_WORDS.get(finding.trigger, "")
+    return f"{what} reachable {when}".strip() if when and finding.trigger is not Trigger.CALL else what
+
+
+def _rule_title(rule_id: str) -> str:
+    from chainwarden import rules  # noqa: PLC0415 - the catalogue imports rule modules, keep this lazy
+
+    try:
+        return rules.get(rule_id).title.lower()
+    except KeyError:
+        return rule_id
+
+
+def _key(finding: Finding, path: str) -> tuple[str, str, str, tuple[str, ...]]:
+    return (finding.rule_id, path, finding.trigger.value, tuple(sorted(finding.capabilities)))
+
+
+def new_capabilities(old: Sequence[Finding], new: Sequence[Finding], renames: dict[str, str]) -> list[CapabilityChange]:
+    """New-side findings with no old-side counterpart. `renames` maps new paths to old ones."""
+    seen = {_key(f, f.location.path) for f in old}
+    out: list[CapabilityChange] = []
+    for finding in new:
+        if finding.rule_id.startswith("CW0"):  # scan errors are reported as they are, not as changes
+            continue
+        path = renames.get(finding.location.path, finding.location.path)
+        if _key(finding, path) in seen:
+            continue
+        out.append(CapabilityChange(finding, automatic=finding.trigger in AUTOMATIC))
+    return out
+
+
+def _diff_finding(
+    rule: Rule,
+    label: str,
+    path: str,
+    message: str,
+    *,
+    trigger: Trigger = Trigger.NONE,
+    severity: Severity | None = None,
+    capabilities: tuple[str, ...] = (),
+    snippet: str = "",
+    detail: tuple[tuple[str, str], ...] = (),
+    confidence: Confidence = Confidence.HIGH,
+) -> Finding:
+    return Finding(
+        rule_id=rule.id,
+        severity=severity if severity is not None else rule.severity,
+        message=message,
+        location=Location(artifact=label, path=path),
+        trigger=trigger,
+        confidence=confidence,
+        evidence=Evidence(snippet=snippet or message, detail=detail),
+        capabilities=capabilities,
+        analyzer=ANALYZER,
+        analyzer_version=ANALYZER_VERSION,
+    )
+
+
+def capability_findings(changes: Iterable[CapabilityChange], label: str) -> list[Finding]:
+    """CW600 for each new capability reachable from an automatic trigger that matters (>= medium)."""
+    out: list[Finding] = []
+    for change in changes:
+        f = change.finding
+        if not change.automatic or f.severity < Severity.MEDIUM:
+            continue
+        severity = Severity.CRITICAL if f.severity >= Severity.CRITICAL else NEW_AUTO_CAPABILITY.severity
+        out.append(
+            _diff_finding(
+                NEW_AUTO_CAPABILITY,
+                label,
+                f.location.path,
+                f"`{f.location.path}` gains {change.phrase} ({f.rule_id}: {f.message})",
+                trigger=f.trigger,
+                severity=severity,
+                capabilities=f.capabilities,
+                snippet=f.evidence.snippet,
+                detail=(("source_rule", f.rule_id), *f.evidence.detail),
+                confidence=f.confidence,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- structural changes
+
+
+def _startup_kind(install_path: str, data: bytes) -> str:
+    """Why this file runs at interpreter start, or "" if it does not."""
+    top = "/" not in install_path
+    name = install_path.rsplit("/", 1)[-1]
+    if name.endswith(".pth"):
+        lines = data[:1_000_000].decode("utf-8", "replace").splitlines()
+        if any(line.startswith(("import ", "import\t")) for line in lines):
+            return "a .pth file with code lines, which executes code at interpreter start"
+        return ""
+    if name.endswith(".start") and top:
+        return "a .start file, which runs an entry point at interpreter start"
+    if top and name in ("sitecustomize.py", "usercustomize.py"):
+        return f"{name}, which Python imports at interpreter start"
+    return ""
+
+
+def _read(artifact: Artifact, path: str) -> bytes | None:
+    try:
+        return artifact.read(path)
+    except ArtifactError:
+        return None
+
+
+def structural_findings(
+    old: Artifact, new: Artifact, files: FileDiff, label: str
+) -> list[Finding]:
+    out: list[Finding] = []
+    sdist_like = new.ref.kind.value in ("sdist", "directory")
+    install_paths = {m.path: m.install_path or m.path for m in new.members()}
+    for change in files.of(ChangeKind.ADDED, ChangeKind.MODIFIED, ChangeKind.RENAMED):
+        data = _read(new, change.path)
+        if data is None:
+            continue
+        install = install_paths.get(change.path, change.path)
+        why = _startup_kind(install, data)
+        if why:
+            old_data = _read(old, change.old_path) if change.old_path else None
+            if old_data is None or not _startup_kind(install, old_data):
+                verb = "adds" if change.kind is not ChangeKind.MODIFIED else "turns"
+                name = change.path.rsplit("/", 1)[-1]
+                message = f"{verb} `{name}`, {why}" if verb == "adds" else f"turns `{name}` into {why}"
+                out.append(
+                    _diff_finding(
+                        NEW_STARTUP_HOOK,
+                        label,
+                        change.path,
+                        message,
+                        trigger=Trigger.INTERPRETER_START,
+                        snippet=data[:300].decode("utf-8", "replace"),
+                        confidence=Confidence.MEDIUM if sdist_like else Confidence.HIGH,
+                    )
+                )
+        if change.kind is ChangeKind.ADDED and (
+            change.path.endswith(_BINARY_SUFFIXES) or data.startswith(_BINARY_MAGIC)
+        ):
+            out.append(
+                _diff_finding(NEW_BINARY, label, change.path, f"adds native binary `{change.path}` ({len(data)} bytes)")
+            )
+        if change.kind is not ChangeKind.RENAMED and _is_install_hook(change.path):
+            verb = "adds" if change.kind is ChangeKind.ADDED else "changes"
+            old_data = _read(old, change.old_path) if change.old_path else None
+            if change.path.endswith("pyproject.toml") and old_data is not None and _same_build_system(old_data, data):
+                continue
+            out.append(
+                _diff_finding(
+                    NEW_INSTALL_HOOK,
+                    label,
+                    change.path,
+                    f"{verb} install-time code `{change.path}`",
+                    trigger=Trigger.INSTALL,
+                )
+            )
+    out.extend(_metadata_findings(old, new, label))
+    return out
+
+
+def _is_install_hook(path: str) -> bool:
+    parts = path.split("/")
+    name = parts[-1]
+    depth = len(parts)
+    # setup.py / pyproject.toml at the root of a directory or one level down (an sdist's top dir).
+    return name in ("setup.py", "pyproject.toml") and depth <= 2  # noqa: PLR2004 - root or sdist top dir
+
+
+def _same_build_system(old: bytes, new: bytes) -> bool:
+    def build(data: bytes) -> object:
+        try:
+            return tomllib.loads(data.decode("utf-8", "replace")).get("build-system")
+        except tomllib.TOMLDecodeError:
+            return None
+
+    return build(old) == build(new)
+
+
+def _deps(meta: PackageMetadata | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for raw in meta.requires_dist if meta else ():
+        try:
+            out[canonicalize_name(Requirement(raw).name)] = raw
+        except InvalidRequirement:
+            out[raw] = raw
+    return out
+
+
+def _metadata_findings(old: Artifact, new: Artifact, label: str) -> list[Finding]:
+    out: list[Finding] = []
+    old_deps, new_deps = _deps(old.metadata), _deps(new.metadata)
+    for name in sorted(new_deps.keys() - old_deps.keys()):
+        out.append(
+            _diff_finding(NEW_DEPENDENCY, label, "", f"adds dependency `{new_deps[name]}`", snippet=new_deps[name])
+        )
+    old_eps = {(e.group, e.name): e.value for e in (old.metadata.entry_points if old.metadata else ())}
+    for ep in new.metadata.entry_points if new.metadata else ():
+        before = old_eps.get((ep.group, ep.name))
+        if before == ep.value:
+            continue
+        what = f"adds entry point [{ep.group}] {ep.name} = {ep.value}"
+        if before is not None:
+            what = f"retargets entry point [{ep.group}] {ep.name} from {before} to {ep.value}"
+        severity = Severity.MEDIUM if ep.group in _AUTO_GROUPS and ep.group == "pytest11" else None
+        out.append(_diff_finding(ENTRY_POINTS_CHANGED, label, "", what, trigger=Trigger.ENTRY_POINT, severity=severity))
+    old_people, new_people = _people(old), _people(new)
+    if old_people and new_people and old_people != new_people:
+        changed = [
+            f"{k}: {old_people.get(k, '-')!r} -> {new_people.get(k, '-')!r}"
+            for k in _PEOPLE_HEADERS
+            if old_people.get(k) != new_people.get(k)
+        ]
+        out.append(
+            _diff_finding(
+                MAINTAINER_CHANGED,
+                label,
+                "",
+                "author/maintainer changed: " + "; ".join(changed),
+                confidence=Confidence.MEDIUM,
+            )
+        )
+    return out
+
+
+def _people(artifact: Artifact) -> dict[str, str]:
+    path = next(
+        (
+            m.path
+            for m in artifact.members()
+            if m.path.endswith(".dist-info/METADATA")
+            or m.path == "PKG-INFO"
+            or (m.path.count("/") == 1
+            and m.path.endswith("/PKG-INFO"))
+        ),
+        None,
+    )
+    data = _read(artifact, path) if path else None
+    if data is None:
+        return {}
+    msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(data[:1_000_000], headersonly=True)
+    return {k: str(msg[k]).strip() for k in _PEOPLE_HEADERS if msg[k] is not None and str(msg[k]).strip()}
