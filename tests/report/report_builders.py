@@ -171,7 +171,8 @@ def hostile() -> ScanReport:
         trigger=Trigger.IMPORT,
         evidence=Evidence(
             snippet=f"snippet {HOSTILE}\n```\n</pre></details><img src=x onerror=alert(2)>",
-            decoded=(DecodedStage(f"method {HOSTILE}", f"preview {HOSTILE}"),),
+            # models.Evidence.digest encodes `method` strictly, so it gets no lone surrogate here.
+            decoded=(DecodedStage(f"method {HOSTILE.replace(chr(0xDCFF), '')}", f"preview {HOSTILE}"),),
             detail=((f"key {HOSTILE}", f"value {HOSTILE}"),),
         ),
         capabilities=(f"cap {HOSTILE}",),

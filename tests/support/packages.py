@@ -17,8 +17,11 @@ import io
 import re
 import tarfile
 import zipfile
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
 Content = bytes | str
 

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 from chainwarden.advisories.matching import match
 from chainwarden.advisories.merge import MergedMatch, merge
+from chainwarden.advisories.services.base import Skipped
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from chainwarden.advisories.services.base import AdvisoryService, Query, Skipped
+    from chainwarden.advisories.services.base import AdvisoryService, Query
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ def _roundup(value: float) -> float:
     return (math.floor(scaled / 10_000) + 1) / 10.0
 
 
-def cvss3_base_score(vector: str) -> float | None:
+def cvss3_base_score(vector: str) -> float | None:  # noqa: PLR0911 - one exit per way a vector is invalid
     """The base score of a `CVSS:3.x/AV:..` vector, or None if it is not a valid v3 vector."""
     parts = vector.strip().split("/")
     if not parts or not parts[0].startswith("CVSS:3"):

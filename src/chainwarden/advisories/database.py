@@ -29,6 +29,7 @@ DB_FILENAME = "advisories.sqlite3"
 REBUILD_HINT = "rebuild it with `chainwarden db update` (add `--from FILE` to use a downloaded OSV zip)"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _CHUNK = 500
+_SELECT = "SELECT f.package, a.record FROM affected f JOIN advisories a ON a.id = f.advisory_id"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -152,9 +153,7 @@ class AdvisoryDatabase:
         records = self._conn.execute("SELECT count(*) FROM advisories").fetchone()[0]
         packages = self._conn.execute("SELECT count(DISTINCT package) FROM affected").fetchone()[0]
         newest = self._conn.execute("SELECT max(modified) FROM advisories").fetchone()[0] or ""
-        return DatabaseInfo(
-            str(self.path), records, packages, meta.get("updated", ""), meta.get("source", ""), newest
-        )
+        return DatabaseInfo(str(self.path), records, packages, meta.get("updated", ""), meta.get("source", ""), newest)
 
     def advisories_for(self, names: Sequence[str]) -> dict[str, tuple[Advisory, ...]]:
         """Records (withdrawn ones included; matching drops them) per canonical package name."""
@@ -164,9 +163,10 @@ class AdvisoryDatabase:
             for start in range(0, len(unique), _CHUNK):
                 chunk = unique[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
+                # only "?" placeholders are interpolated into the statement
+                sql = _SELECT + f" WHERE f.package IN ({marks})"
                 rows = self._conn.execute(
-                    "SELECT f.package, a.record FROM affected f JOIN advisories a ON a.id = f.advisory_id"
-                    f" WHERE f.package IN ({marks})",  # noqa: S608 - only placeholders are interpolated
+                    sql,
                     chunk,
                 ).fetchall()
                 for package, blob in rows:

@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chainwarden.advisories.matching import version_key
+from chainwarden.advisories.matching import Match, version_key
 from chainwarden.models import Severity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-    from chainwarden.advisories.matching import Match
 
 #: Which id names the group: malware first, then the Python-specific databases.
 _ID_PREFERENCE = ("MAL-", "PYSEC-", "GHSA-", "CVE-")

@@ -11,10 +11,11 @@ if TYPE_CHECKING:
 def default_analyzers() -> tuple[Analyzer[Any], ...]:
     """A fresh instance of every analyzer. Imports are local so that `chainwarden --help`
     stays fast and a worker process builds only what it runs."""
+    from chainwarden.analyzers.mlmodels.analyzer import ModelAnalyzer  # noqa: PLC0415 - see docstring
     from chainwarden.analyzers.native import NativeAnalyzer  # noqa: PLC0415 - see docstring
     from chainwarden.analyzers.pth import PthAnalyzer  # noqa: PLC0415 - see docstring
 
-    analyzers: list[Analyzer[Any]] = [PthAnalyzer(), NativeAnalyzer()]
+    analyzers: list[Analyzer[Any]] = [PthAnalyzer(), NativeAnalyzer(), ModelAnalyzer()]
     return tuple(analyzers)
 
 

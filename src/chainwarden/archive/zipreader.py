@@ -221,7 +221,7 @@ class ZipReader(ArchiveReader):
                 raise ArtifactError(msg)
             f = _CDH.unpack_from(data, pos)
             made_by, flags, method, crc, csize, usize = f[1], f[3], f[4], f[7], f[8], f[9]
-            nlen, elen, clen, eattr, offset = f[10], f[11], f[12], f[16], f[17]
+            nlen, elen, clen, eattr, offset = f[10], f[11], f[12], f[15], f[16]
             raw = data[pos + _CDH.size : pos + _CDH.size + nlen]
             extra = data[pos + _CDH.size + nlen : pos + _CDH.size + nlen + elen]
             pos += _CDH.size + nlen + elen + clen
@@ -446,7 +446,7 @@ class ZipReader(ArchiveReader):
             self.check_link(e.name, target, hard=False)
             self.skip(path, "symlink")
             return Member(path, e.usize, MemberKind.SYMLINK, link_target=target)
-        if e.mode and not stat.S_ISREG(e.mode):
+        if stat.S_IFMT(e.mode) not in (0, stat.S_IFREG):  # permissions alone mean a regular file
             self.problem(rules.SPECIAL_FILE, f"{e.name!r} is a special file (mode {e.mode:o})", e.name)
             self.skip(path, "special file")
             kind = MemberKind.DEVICE if stat.S_ISCHR(e.mode) or stat.S_ISBLK(e.mode) else MemberKind.OTHER

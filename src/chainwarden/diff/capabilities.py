@@ -203,9 +203,7 @@ def _read(artifact: Artifact, path: str) -> bytes | None:
         return None
 
 
-def structural_findings(
-    old: Artifact, new: Artifact, files: FileDiff, label: str
-) -> list[Finding]:
+def structural_findings(old: Artifact, new: Artifact, files: FileDiff, label: str) -> list[Finding]:
     out: list[Finding] = []
     sdist_like = new.ref.kind.value in ("sdist", "directory")
     install_paths = {m.path: m.install_path or m.path for m in new.members()}
@@ -238,7 +236,7 @@ def structural_findings(
             out.append(
                 _diff_finding(NEW_BINARY, label, change.path, f"adds native binary `{change.path}` ({len(data)} bytes)")
             )
-        if change.kind is not ChangeKind.RENAMED and _is_install_hook(change.path):
+        if not files.cross_kind and change.kind is not ChangeKind.RENAMED and _is_install_hook(change.path):
             verb = "adds" if change.kind is ChangeKind.ADDED else "changes"
             old_data = _read(old, change.old_path) if change.old_path else None
             if change.path.endswith("pyproject.toml") and old_data is not None and _same_build_system(old_data, data):
@@ -327,8 +325,7 @@ def _people(artifact: Artifact) -> dict[str, str]:
             for m in artifact.members()
             if m.path.endswith(".dist-info/METADATA")
             or m.path == "PKG-INFO"
-            or (m.path.count("/") == 1
-            and m.path.endswith("/PKG-INFO"))
+            or (m.path.count("/") == 1 and m.path.endswith("/PKG-INFO"))
         ),
         None,
     )

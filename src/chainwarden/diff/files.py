@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chainwarden.artifact import ArtifactError
-from chainwarden.models import MemberKind
+from chainwarden.models import ArtifactKind, MemberKind
 
 if TYPE_CHECKING:
     from chainwarden.artifact import Artifact
+    from chainwarden.models import Member
 
 #: Files every build regenerates; their changes say nothing about the code.
 _GENERATED = re.compile(r"(^|/)(RECORD|RECORD\.jws|RECORD\.p7s|WHEEL|INSTALLER|REQUESTED|direct_url\.json)$")
@@ -57,6 +58,7 @@ class FileDiff:
     unreadable: tuple[tuple[str, str], ...]  # (path, reason) on either side
     old_files: int
     new_files: int
+    cross_kind: bool = False  # a wheel compared with an sdist: paths are source-relative
 
     def of(self, *kinds: ChangeKind) -> tuple[FileChange, ...]:
         return tuple(c for c in self.changes if c.kind in kinds)
@@ -97,15 +99,33 @@ def _content_keys(data: bytes, version: str, pattern: re.Pattern[bytes] | None) 
     return hashlib.sha256(pattern.sub(b"\0{version}\0", data)).hexdigest(), raw
 
 
-def read_side(artifact: Artifact, version: str) -> FileSide:
+_SOURCE_ONLY = re.compile(r"(^|/)(PKG-INFO|setup\.py|setup\.cfg|pyproject\.toml|MANIFEST\.in)$|\.(egg-info|dist-info)/")
+
+
+def source_path(artifact: Artifact, member: Member) -> str:
+    """Where a member sits relative to the import root, for comparing a wheel with an sdist;
+    "" for packaging files that only one kind has."""
+    path = member.path
+    if artifact.ref.kind is ArtifactKind.SDIST:
+        path = path.split("/", 1)[1] if "/" in path else ""
+        path = path.removeprefix("src/")
+    elif member.install_path:
+        path = member.install_path
+    return "" if not path or _SOURCE_ONLY.search(path) else path
+
+
+def read_side(artifact: Artifact, version: str, *, source_paths: bool = False) -> FileSide:
     files: dict[str, tuple[str, str, str, int]] = {}
     unreadable: list[tuple[str, str]] = []
     pattern = _version_pattern(version) if version else None
     for member in artifact.members():
+        key_path = source_path(artifact, member) if source_paths else member.path
+        if not key_path:
+            continue
         if member.kind is not MemberKind.FILE:
             if member.kind is MemberKind.SYMLINK:
                 key = hashlib.sha256(b"symlink\0" + member.link_target.encode("utf-8", "surrogatepass")).hexdigest()
-                files[normalise_path(member.path, version)] = (member.path, key, key, 0)
+                files[normalise_path(key_path, version)] = (member.path, key, key, 0)
             continue
         try:
             data = artifact.read(member.path)
@@ -113,14 +133,16 @@ def read_side(artifact: Artifact, version: str) -> FileSide:
             unreadable.append((member.path, str(err)))
             continue
         norm, raw = _content_keys(data, version, pattern)
-        files[normalise_path(member.path, version)] = (member.path, norm, raw, len(data))
+        files[normalise_path(key_path, version)] = (member.path, norm, raw, len(data))
     return FileSide(version, files, tuple(unreadable))
 
 
 def diff_files(old: Artifact, new: Artifact, old_version: str, new_version: str) -> FileDiff:
     """Compare every file of `old` and `new`."""
-    a = read_side(old, old_version)
-    b = read_side(new, new_version)
+    kinds = {old.ref.kind, new.ref.kind}
+    cross = ArtifactKind.SDIST in kinds and len(kinds) > 1
+    a = read_side(old, old_version, source_paths=cross)
+    b = read_side(new, new_version, source_paths=cross)
     changes: list[FileChange] = []
     removed = {k: v for k, v in a.files.items() if k not in b.files and not _GENERATED.search(k)}
     added = {k: v for k, v in b.files.items() if k not in a.files and not _GENERATED.search(k)}
@@ -152,4 +174,5 @@ def diff_files(old: Artifact, new: Artifact, old_version: str, new_version: str)
         unreadable=a.unreadable + b.unreadable,
         old_files=len(a.files),
         new_files=len(b.files),
+        cross_kind=cross,
     )

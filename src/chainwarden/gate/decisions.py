@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -14,7 +15,6 @@ from packaging.utils import (
 )
 
 if TYPE_CHECKING:
-    import datetime as dt
 
     from chainwarden.gate.config import GatePolicy
     from chainwarden.index_client import IndexFile
@@ -78,13 +78,14 @@ def decide_listing(  # noqa: PLR0911 - one return per reason to refuse
                 allowed=False,
                 reason="the index gives no upload time for this file, so its age cannot be checked (fail closed)",
             )
+        if uploaded.tzinfo is None:
+            uploaded = uploaded.replace(tzinfo=dt.UTC)
         age = (now - uploaded).total_seconds()
         if age < cooldown:
             return Decision(
                 allowed=False,
                 reason=(
-                    f"uploaded {human_age(max(age, 0))} ago; "
-                    f"the policy's minimum release age is {human_age(cooldown)}"
+                    f"uploaded {human_age(max(age, 0))} ago; the policy's minimum release age is {human_age(cooldown)}"
                 ),
             )
     if advisories is not None and policy.block_malicious:

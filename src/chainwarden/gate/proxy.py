@@ -22,6 +22,7 @@ from typing import Protocol
 
 from packaging.utils import canonicalize_name
 
+from chainwarden import codec
 from chainwarden.gate.config import GatePolicy
 from chainwarden.gate.decisions import AdvisoryCheck, Decision, decide_listing
 from chainwarden.index_client import IndexClient, IndexClientError, IndexFile, ProjectNotFound
@@ -45,6 +46,7 @@ class GateIndex:
     scanner: FileScanner | None = None
     advisories: AdvisoryCheck | None = None
     clock: object = None  # a callable returning an aware datetime; None = now
+    offline: bool = False  # never contact the index: project pages and files from the cache only
     _why: dict[str, str] = field(default_factory=dict)
     _listed: dict[str, IndexFile] = field(default_factory=dict)
     _verdicts: dict[str, Decision] = field(default_factory=dict)
@@ -57,8 +59,31 @@ class GateIndex:
                 return value
         return dt.datetime.now(dt.UTC)
 
-    def visible_files(self, name: str) -> tuple[IndexFile, ...]:
+    def _page_path(self, name: str) -> Path:
+        return self.cache_dir / "pages" / f"{canonicalize_name(name)}.json"
+
+    def project_files(self, name: str) -> tuple[IndexFile, ...]:
+        """The project's files from the index (remembered in the cache), or from the cache offline."""
+        page = self._page_path(name)
+        if self.offline:
+            try:
+                raw = json.loads(page.read_text(encoding="utf-8"))
+                return codec.from_jsonable(tuple[IndexFile, ...], raw)
+            except FileNotFoundError:
+                msg = f"{name}: offline and the project page is not cached (run once online first)"
+                raise IndexClientError(msg) from None
+            except (OSError, ValueError) as err:
+                msg = f"{name}: offline and the cached project page is unreadable ({err})"
+                raise IndexClientError(msg) from None
         files = self.upstream.files(name)
+        page.parent.mkdir(parents=True, exist_ok=True)
+        tmp = page.with_name(page.name + f".{threading.get_ident()}.part")
+        tmp.write_text(json.dumps(codec.to_jsonable(files)), encoding="utf-8")
+        tmp.replace(page)
+        return files
+
+    def visible_files(self, name: str) -> tuple[IndexFile, ...]:
+        files = self.project_files(name)
         now = self.now()
         visible: list[IndexFile] = []
         for file in files:
@@ -101,7 +126,13 @@ class GateIndex:
             return None, "not listed by this proxy (ask for the project page first)"
         if refused:
             return None, refused
-        target = self._named_copy(file, self.upstream.download(file, self.cache_dir))
+        if self.offline:
+            blob = IndexClient.cached_path(file, self.cache_dir)
+            if blob is None:
+                return None, "offline and this file is not in the cache"
+        else:
+            blob = self.upstream.download(file, self.cache_dir)
+        target = self._named_copy(file, blob)
         if self.scanner is not None:
             with self._lock:
                 decision = self._verdicts.get(file.sha256)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from chainwarden.inventory.base import Parser
 from chainwarden.inventory.conda import CondaParser
 from chainwarden.inventory.installed import InstalledParser
 from chainwarden.inventory.model import Conflict, Ecosystem, FileInventory, Inventory, Package
@@ -23,6 +23,9 @@ from chainwarden.inventory.pylock import PylockParser
 from chainwarden.inventory.pyproject import PyprojectParser
 from chainwarden.inventory.requirements import RequirementsParser
 from chainwarden.inventory.uvlock import UvLockParser
+
+if TYPE_CHECKING:
+    from chainwarden.inventory.base import Parser
 
 #: Explicit registry. File parsers first; directory parsers (environments) last.
 FILE_PARSERS: tuple[Parser, ...] = (
@@ -39,8 +42,22 @@ PARSERS: tuple[Parser, ...] = FILE_PARSERS + DIRECTORY_PARSERS
 
 #: Never walked into: virtual file systems, VCS data, caches, other ecosystems' trees.
 _SKIP_DIRS = frozenset(
-    {"proc", "sys", "dev", ".git", ".hg", ".svn", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache",
-     ".pytest_cache", ".tox", ".nox", "pkgs"}
+    {
+        "proc",
+        "sys",
+        "dev",
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".tox",
+        ".nox",
+        "pkgs",
+    }
 )
 MAX_WALK_ENTRIES = 500_000
 

@@ -125,7 +125,7 @@ class Inventory:
         for p in self.packages:
             edges.setdefault(p.key, set()).update(p.dependencies)
         starts = [p.key for p in self.packages if p.direct]
-        frontier = [(s,) for s in sorted(set(starts))]
+        frontier: list[tuple[str, ...]] = [(s,) for s in sorted(set(starts))]
         seen = set(starts)
         while frontier:
             nxt: list[tuple[str, ...]] = []

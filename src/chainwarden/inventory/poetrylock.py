@@ -33,7 +33,9 @@ class PoetryLockParser(Parser):
         lock_version = text(metadata.get("lock-version"))
         if lock_version.split(".")[0] not in SUPPORTED_MAJOR:
             shown = lock_version or "missing"
-            return failed(path, FORMAT, f"poetry.lock lock-version {shown} is not one this chainwarden reads", locked=True)
+            return failed(
+                path, FORMAT, f"poetry.lock lock-version {shown} is not one this chainwarden reads", locked=True
+            )
         where = str(path)
         problems: list[Problem] = []
         packages: list[Package] = []

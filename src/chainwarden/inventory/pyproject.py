@@ -110,7 +110,9 @@ class PyprojectParser(Parser):
                 if isinstance(raw, dict):
                     included = raw.get("include-group")
                     if not isinstance(included, str) or included not in groups:
-                        problems.append(Problem(where, f"dependency group {group!r} includes unknown group {included!r}"))
+                        problems.append(
+                            Problem(where, f"dependency group {group!r} includes unknown group {included!r}")
+                        )
                     continue  # the included group's own entries are listed under its own name
                 add(raw, f"group:{group}")
 

@@ -25,8 +25,20 @@ _WHEEL = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._]*)-([^-]+)-")
 _VIA = re.compile(r"^\s*#\s+(via\b)?\s*(.*)$")
 #: Options that take a value and say nothing about which packages are installed.
 _VALUE_OPTIONS = frozenset(
-    {"-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host", "--no-binary",
-     "--only-binary", "--use-feature", "--config-settings", "--global-option", "--progress-bar"}
+    {
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "--trusted-host",
+        "--no-binary",
+        "--only-binary",
+        "--use-feature",
+        "--config-settings",
+        "--global-option",
+        "--progress-bar",
+    }
 )
 _FLAG_OPTIONS = frozenset({"--pre", "--prefer-binary", "--require-hashes", "--no-index", "--no-deps"})
 
@@ -35,6 +47,31 @@ _FLAG_OPTIONS = frozenset({"--pre", "--prefer-binary", "--require-hashes", "--no
 class _Entry:
     req: Requirement
     via: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Context:
+    """What parsing one file collects besides its requirements."""
+
+    path: Path
+    group: str
+    problems: list[Problem] = field(default_factory=list)
+    includes: list[tuple[Path, bool]] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    def problem(self, message: str, line: int) -> None:
+        self.problems.append(Problem(self.where, message, line))
+
+    def include(self, option: str, target: str, line: int) -> None:
+        if not target:
+            self.problem(f"{option} without a file name", line)
+        elif "://" in target:
+            self.problem(f"remote include {target} was not fetched", line)
+        else:
+            self.includes.append((self.path.parent / target, option in {"-c", "--constraint"}))
 
 
 def _logical_lines(content: str) -> list[tuple[int, str, list[str]]]:
@@ -63,27 +100,18 @@ def _logical_lines(content: str) -> list[tuple[int, str, list[str]]]:
 
 
 def _split_hashes(line: str) -> tuple[str, tuple[str, ...]]:
+    """The line without its `--hash` options, and the hashes as `algorithm:hex`."""
     hashes: list[str] = []
-    kept: list[str] = []
-    for token in line.split():
-        if token.startswith("--hash="):
-            hashes.append(token.removeprefix("--hash="))
-        elif token == "--hash":
-            kept.append(token)  # value follows; handled below
-        else:
-            kept.append(token)
     rest: list[str] = []
-    skip = False
-    for index, token in enumerate(kept):
-        if skip:
-            skip = False
-            continue
-        if token == "--hash" and index + 1 < len(kept):
-            hashes.append(kept[index + 1])
-            skip = True
-            continue
-        rest.append(token)
-    return " ".join(rest), tuple(h.replace("=", ":", 1) if ":" not in h else h for h in hashes)
+    words = iter(line.split())
+    for word in words:
+        if word.startswith("--hash="):
+            hashes.append(word.removeprefix("--hash="))
+        elif word == "--hash":
+            hashes.append(next(words, ""))
+        else:
+            rest.append(word)
+    return " ".join(rest), tuple(h if ":" in h else h.replace("=", ":", 1) for h in hashes if h)
 
 
 def _name_from_url(url: str) -> str:
@@ -121,8 +149,10 @@ class RequirementsParser(Parser):
         name = path.name.lower()
         if not name.endswith((".txt", ".in")):
             return False
-        return name.startswith("requirements") or name.endswith(("-requirements.txt", "constraints.txt")) or (
-            path.parent.name.lower() == "requirements"
+        return (
+            name.startswith("requirements")
+            or name.endswith(("-requirements.txt", "constraints.txt"))
+            or (path.parent.name.lower() == "requirements")
         )
 
     def parse(self, path: Path) -> tuple[FileInventory, ...]:
@@ -141,68 +171,59 @@ class RequirementsParser(Parser):
             results.append(FileInventory(str(path), FORMAT, problems=(Problem(str(path), str(exc)),)))
             return
         entries: list[_Entry] = []
-        problems: list[Problem] = []
-        includes: list[tuple[Path, bool]] = []
+        ctx = _Context(path, "constraint" if constraint else "requirements")
         for number, line, comments in _logical_lines(content):
-            entry = self._line(path, number, line, problems, includes, constraint)
+            entry = self._line(ctx, number, line)
             if entry is not None:
                 entry.via = _parse_via(comments)
                 entries.append(entry)
+        problems = ctx.problems
         results.append(self._inventory(path, entries, problems))
-        for target, is_constraint in includes:
+        for target, is_constraint in ctx.includes:
             if depth >= MAX_INCLUDE_DEPTH:
                 problems.append(Problem(str(path), f"includes nest deeper than {MAX_INCLUDE_DEPTH} files"))
                 break
             self._parse(target, results, seen, depth + 1, constraint or is_constraint)
 
-    def _line(
-        self,
-        path: Path,
-        number: int,
-        line: str,
-        problems: list[Problem],
-        includes: list[tuple[Path, bool]],
-        constraint: bool,
-    ) -> _Entry | None:
-        where = str(path)
+    def _line(self, ctx: _Context, number: int, line: str) -> _Entry | None:
         try:
             tokens = shlex.split(line, posix=True)
         except ValueError:
             tokens = line.split()
         head = tokens[0] if tokens else ""
         option, _, inline = head.partition("=")
+        value = inline or (tokens[1] if len(tokens) > 1 else "")
         if option in {"-r", "--requirement", "-c", "--constraint"}:
-            target = inline or (tokens[1] if len(tokens) > 1 else "")
-            if not target:
-                problems.append(Problem(where, f"{option} without a file name", number))
-            elif "://" in target:
-                problems.append(Problem(where, f"remote include {target} was not fetched", number))
-            else:
-                includes.append((path.parent / target, option in {"-c", "--constraint"}))
+            ctx.include(option, value, number)
             return None
         if option in _VALUE_OPTIONS or option in _FLAG_OPTIONS:
             return None
         if head.startswith("-") and option not in {"-e", "--editable"}:
-            problems.append(Problem(where, f"unknown option {head}", number))
+            ctx.problem(f"unknown option {head}", number)
             return None
-        group = "constraint" if constraint else "requirements"
         if option in {"-e", "--editable"}:
-            target = inline or (tokens[1] if len(tokens) > 1 else "")
-            name = _name_from_url(target) or Path(target.rstrip("/")).name
-            req = Requirement(name, url=target, editable=True, file=where, line=number, group=group, text=line)
-            return _Entry(req)
+            name = _name_from_url(value) or Path(value.rstrip("/")).name
+            return _Entry(
+                Requirement(name, url=value, editable=True, file=ctx.where, line=number, group=ctx.group, text=line)
+            )
+        return self._requirement(ctx, number, line)
+
+    @staticmethod
+    def _requirement(ctx: _Context, number: int, line: str) -> _Entry | None:
         body, hashes = _split_hashes(line)
         if re.match(r"^[a-z0-9+.-]+://", body, re.IGNORECASE) or body.startswith(("./", "../", "/")):
             url = body.split(";", 1)[0].strip()
             name = _name_from_url(url)
             if not name:
-                problems.append(Problem(where, f"cannot tell which package {url} is", number))
+                ctx.problem(f"cannot tell which package {url} is", number)
                 return None
-            return _Entry(Requirement(name, url=url, hashes=hashes, file=where, line=number, group=group, text=line))
+            return _Entry(
+                Requirement(name, url=url, hashes=hashes, file=ctx.where, line=number, group=ctx.group, text=line)
+            )
         try:
             parsed = Pep508(body)
         except InvalidRequirement as exc:
-            problems.append(Problem(where, f"invalid requirement {body!r}: {exc}", number))
+            ctx.problem(f"invalid requirement {body!r}: {exc}", number)
             return None
         req = Requirement(
             name=parsed.name,
@@ -211,9 +232,9 @@ class RequirementsParser(Parser):
             marker=str(parsed.marker) if parsed.marker else "",
             url=parsed.url or "",
             hashes=hashes,
-            file=where,
+            file=ctx.where,
             line=number,
-            group=group,
+            group=ctx.group,
             text=line,
         )
         return _Entry(req)

@@ -46,7 +46,9 @@ class UvLockParser(Parser):
             return failed(path, FORMAT, str(exc), locked=True)
         version = doc.get("version")
         if version not in SUPPORTED_VERSIONS:
-            return failed(path, FORMAT, f"uv.lock version {version!r} is not one this chainwarden reads (1)", locked=True)
+            return failed(
+                path, FORMAT, f"uv.lock version {version!r} is not one this chainwarden reads (1)", locked=True
+            )
         where = str(path)
         problems: list[Problem] = []
         packages: list[Package] = []

@@ -17,18 +17,20 @@ class Renderer(Protocol):
 
 
 def _registry() -> dict[str, Renderer]:
+    from chainwarden.report import cyclonedx, html, markdown, sarif, terminal  # noqa: PLC0415
     from chainwarden.report import json as json_report  # noqa: PLC0415 - keep CLI start-up light
-    from chainwarden.report import markdown, sarif, terminal  # noqa: PLC0415
 
     return {
         "terminal": terminal.render,
         "json": json_report.render,
         "sarif": sarif.render,
         "markdown": markdown.render,
+        "html": html.render,
+        "cyclonedx": cyclonedx.render,
     }
 
 
-FORMATS: tuple[str, ...] = ("terminal", "json", "sarif", "markdown")
+FORMATS: tuple[str, ...] = ("terminal", "json", "sarif", "markdown", "html", "cyclonedx")
 
 
 def render(report: ScanReport, verdict: Verdict, fmt: str = "terminal", *, color: bool = False) -> str:

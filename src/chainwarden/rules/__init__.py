@@ -4,6 +4,10 @@ Rules are data. Each module under `chainwarden.rules` declares a `RULES` tuple; 
 list in `chainwarden.rules.catalog` gathers them. `docs/rules.md` is generated from the
 catalogue (`python -m chainwarden.rules`) and a meta-test checks that every rule has a
 malicious and a benign fixture.
+
+ID ranges, one per family: CW0xx scan and archive structure, CW1xx `.pth`/`.start`, CW2xx Python
+code, CW3xx native binaries, CW4xx advisories and dependency files, CW5xx provenance and index
+metadata, CW6xx release diff, CW7xx install gate, CW8xx model files, CW9xx incident sweep.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from chainwarden.artifact import ArtifactError
 from chainwarden.sources.directory import DirectorySource
 from chainwarden.sources.environment import EnvironmentSource
 from chainwarden.sources.index import IndexSource
+from chainwarden.sources.modelfile import ModelFileSource
 from chainwarden.sources.sdist import SdistSource
 from chainwarden.sources.wheel import WheelSource
 
@@ -23,6 +24,7 @@ SOURCES: tuple[Source, ...] = (
     WheelSource(),
     SdistSource(),
     EnvironmentSource(),
+    ModelFileSource(),
     DirectorySource(),
 )
 

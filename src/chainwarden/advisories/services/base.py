@@ -11,10 +11,10 @@ import abc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from chainwarden.advisories.model import Advisory
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from chainwarden.advisories.model import Advisory
 
 
 class ServiceError(Exception):

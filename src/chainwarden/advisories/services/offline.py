@@ -34,8 +34,6 @@ class OfflineService(AdvisoryService):
         age = info.age_days()
         if age is None or age > STALE_AFTER_DAYS:
             shown = "of unknown age" if age is None else f"{age:.0f} days old"
-            notes.append(
-                f"offline advisory database {self.path} is {shown}; refresh it with `chainwarden db update`"
-            )
+            notes.append(f"offline advisory database {self.path} is {shown}; refresh it with `chainwarden db update`")
         answers = tuple(Answer(q, found[canonicalize_name(q.name)]) for q in queries)
         return LookupResult(answers, notes=tuple(notes))

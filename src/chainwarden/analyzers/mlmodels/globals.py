@@ -106,6 +106,14 @@ SAFE_GLOBALS: frozenset[str] = frozenset(
             for mod in ("joblib", "sklearn.externals.joblib")
             for n in ("NumpyArrayWrapper", "NDArrayWrapper", "ZNDArrayWrapper")
         ),
+        "numpy.matrix",
+        "numpy.matrixlib.defmatrix.matrix",
+        *(
+            f"scipy.sparse.{mod}.{kind}_{shape}"
+            for kind in ("coo", "csr", "csc", "bsr", "dia", "dok", "lil")
+            for mod in (f"_{kind}", kind)
+            for shape in ("matrix", "array")
+        ),
         "collections.OrderedDict",
         "collections.defaultdict",
         "collections.Counter",

@@ -36,6 +36,7 @@ def check_config(data: bytes, where: str, ctx: Context) -> None:
         return
     todo: list[object] = [config]
     nodes = 0
+    lambdas = 0
     while todo:
         node = todo.pop()
         nodes += 1
@@ -43,26 +44,30 @@ def check_config(data: bytes, where: str, ctx: Context) -> None:
             ctx.issue(IssueKind.LIMIT, where, 0, f"Keras config with more than {_MAX_NODES} nodes")
             return
         if isinstance(node, dict):
-            _check_object(node, where, ctx)
+            if node.get("class_name") == "__lambda__":
+                lambdas += 1  # the function inside a Lambda layer, reported with its layer
+            else:
+                _check_object(node, where, ctx)
             todo.extend(node.values())
         elif isinstance(node, list):
             todo.extend(node)
         elif isinstance(node, str) and _UNSAFE_SWITCH in node:
             ctx.issue(IssueKind.KERAS_LAMBDA, where, 0, f"config refers to {_UNSAFE_SWITCH}: it turns safe mode off")
+    if lambdas and not any(i.kind is IssueKind.KERAS_LAMBDA and i.where == where for i in ctx.issues):
+        ctx.issue(IssueKind.KERAS_LAMBDA, where, 0, "config holds a marshalled Python function (__lambda__)")
 
 
 def _check_object(node: dict[str, object], where: str, ctx: Context) -> None:
     class_name = node.get("class_name")
     config = node.get("config")
     label = config.get("name") if isinstance(config, dict) else None
-    if class_name in ("Lambda", "__lambda__"):
+    if class_name == "Lambda":
+        named = f" {label!r}" if isinstance(label, str) else ""
         ctx.issue(
             IssueKind.KERAS_LAMBDA,
             where,
             0,
-            f"Lambda layer {label or ''!s} carries Python code that runs when the model is loaded or called".replace(
-                "  ", " "
-            ),
+            f"Lambda layer{named} carries Python code that runs when the model is used",
         )
     module = node.get("module")
     if not isinstance(module, str) or not module or _keras_module(module):

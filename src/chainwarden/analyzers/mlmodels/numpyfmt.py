@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 NPY_MAGIC = b"\x93NUMPY"
 _MAX_HEADER = 1024 * 1024
+_PY2_LONG = re.compile(r"(\d+)L\b")  # headers written by Python 2 say (3L, 4L)
 _SIMPLE_DESCR = re.compile(r"^[<>|=]?([a-zA-Z])(\d*)")
 
 
@@ -63,7 +64,7 @@ def analyse_npy(buf: Buffer, where: str, ctx: Context, *, total_size: int | None
         return
     text = bytes(buf[start : start + length]).decode("utf-8" if major == 3 else "latin-1", "replace")  # noqa: PLR2004
     try:
-        header = ast.literal_eval(text.strip())
+        header = ast.literal_eval(_PY2_LONG.sub(r"\1", text.strip()))
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         ctx.issue(IssueKind.HEADER_INVALID, where, start, ".npy header is not a Python literal")
         return

@@ -22,6 +22,7 @@ _TORCH_LEGACY_STREAMS = 5  # magic, protocol version, sys info, the object, stor
 _MAX_STREAMS = 1024
 _SNIFF_OPS = 10_000
 _JOBLIB_MARK = "NumpyArrayWrapper"
+_MAX_PADDING = 64
 
 
 def looks_like_pickle(buf: Buffer, start: int, end: int) -> bool:
@@ -34,6 +35,11 @@ def looks_like_pickle(buf: Buffer, start: int, end: int) -> bool:
         return True
     honest = [g for g in trial.globals if all(p.isidentifier() for p in f"{g.module}.{g.name}".split("."))]
     return bool(honest) and buf[start] in b"c("
+
+
+def _padding(buf: Buffer, start: int, end: int) -> bool:
+    """A few newline / space / NUL bytes after STOP: what old writers left, never anything a loader runs."""
+    return end - start <= _MAX_PADDING and not bytes(buf[start:end]).strip(b"\n\r\t \0")
 
 
 def analyse_pickle(buf: Buffer, start: int, end: int, where: str, ctx: Context) -> ModelFormat:
@@ -55,6 +61,8 @@ def analyse_pickle(buf: Buffer, start: int, end: int, where: str, ctx: Context) 
                 break
             if count >= _MAX_STREAMS:
                 sink.issue(IssueKind.LIMIT, pos, f"more than {_MAX_STREAMS} pickle streams; the rest was not analysed")
+                break
+            if _padding(buf, pos, end):
                 break
             if not looks_like_pickle(buf, pos, end):
                 sink.issue(IssueKind.TRAILING_DATA, pos, f"{end - pos} bytes after the last pickle's STOP")

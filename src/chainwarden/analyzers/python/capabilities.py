@@ -157,69 +157,64 @@ def classify_call(name: str) -> tuple[str, ...]:
     return tuple(tags)
 
 
-# String constants of interest. Each alternative maps (lower-cased) to a tag; the detail is the match.
-_STRING_TABLE: tuple[tuple[str, str], ...] = (
-    # secrets
-    (r"\.ssh[/\\]|\bid_rsa\b|\bid_ed25519\b|\bid_ecdsa\b|authorized_keys", SECRETS),
-    (r"\.aws[/\\]|aws[/\\]credentials|\.azure[/\\]|application_default_credentials|\.config[/\\]gcloud", SECRETS),
-    (r"\.kube[/\\]|kube[/\\]config|/etc/kubernetes|serviceaccount[/\\]token|/var/run/secrets", SECRETS),
-    (r"\.docker[/\\]config\.json|\.git-credentials|\.npmrc|\.pypirc|\.vault-token|\.pgpass|\.my\.cnf", SECRETS),
-    (r"169\.254\.169\.254|metadata\.google\.internal|100\.100\.100\.200", SECRETS),
-    (r"_history\b|\.bash_history|\.zsh_history", SECRETS),
-    (r"login data|local state|cookies\.sqlite|local storage[/\\]+leveldb|\\cookies|[/\\]cookies\b", SECRETS),
-    (r"discord(?:canary|ptb)?[/\\]|\bwallet\.dat|exodus[/\\]|electrum[/\\]|metamask|nkbihfbeogaeaoehlefnkodbefgpgknn", SECRETS),
-    (r"\.env\b|\.netrc|/etc/passwd|/etc/shadow|\.gitconfig|terraform\.tfvars", SECRETS_WEAK),
-    # persistence
-    (r"\.config[/\\]systemd|systemctl\s+--user|/etc/systemd/system|\.service\b", PERSISTENCE),
-    (r"crontab|/etc/cron|/var/spool/cron", PERSISTENCE),
-    (r"\.bashrc|\.bash_profile|\.zshrc|\.zprofile|/etc/profile\.d", PERSISTENCE),
-    (r"[/\\]autostart[/\\]|currentversion\\+run|launchagents|launchdaemons|start menu\\+programs\\+startup|schtasks", PERSISTENCE),
-    (r"sitecustomize\.py|usercustomize\.py", PERSISTENCE),
-    # exfiltration endpoints
-    (r"discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|hooks\.slack\.com|\.ngrok\.|pastebin\.com|transfer\.sh", EXFIL_ENDPOINT),
-    (r"https?://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|webhook\.site|requestbin|oast\.|interact\.sh|burpcollaborator", EXFIL_ENDPOINT),
-    # command lines
-    (r"\bcurl\s+-|\bcurl\s+https?:|\bwget\s+|invoke-webrequest|\biwr\s|downloadstring|certutil\s+-urlcache|bitsadmin", SHELL_DOWNLOAD),
-    (r"/dev/tcp/|\bnc\s+-e\b|\bncat\s+-e\b|bash\s+-i\s+>&", REVERSE_SHELL),
-    (r"chmod\s+\+x|chmod\s+7[0-7][0-7]", MAKE_EXECUTABLE),
-    (r"\bnohup\b|\bsetsid\b|>\s*/dev/null\s+2>&1\s*&", DETACHED),
-    (r"openssl\s+(?:enc|rsautl|pkeyutl)|-----begin public key", ENCRYPT),
-    (r"\btar\s+-?c|\.tar\.gz\b", ARCHIVE),
-    # runtimes and packers
-    (r"oven-sh/bun|bun\.sh/install|bun-linux|bun-windows|bun-darwin|nodejs\.org/dist|deno\.land/install", RUNTIME),
-    (r"__pyarmor__|pyarmor_runtime|\b_0x[0-9a-f]{4,}\b", PACKED),
+# String constants of interest: (literal anchors, pattern, tag). Constants are lower-cased; a
+# pattern runs only when one of its anchors occurs (substring tests are far cheaper than regexes).
+_STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    ((".ssh", "id_rsa", "id_ed", "id_ecdsa", "authorized_keys"),
+     r"\.ssh[/\\]|\bid_rsa\b|\bid_ed25519\b|\bid_ecdsa\b|authorized_keys", SECRETS),
+    (("aws", "azure", "application_default", "gcloud"),
+     r"\.aws[/\\]|aws[/\\]credentials|\.azure[/\\]|application_default_credentials|\.config[/\\]gcloud", SECRETS),
+    (("kube", "serviceaccount", "/var/run/secrets"),
+     r"\.kube[/\\]|kube[/\\]config|/etc/kubernetes|serviceaccount[/\\]token|/var/run/secrets", SECRETS),
+    (("docker", "git-credentials", "npmrc", "pypirc", "vault-token", "pgpass", "my.cnf"),
+     r"\.docker[/\\]config\.json|\.git-credentials|\.npmrc|\.pypirc|\.vault-token|\.pgpass|\.my\.cnf", SECRETS),
+    (("169.254", "metadata.google", "100.100.100.200"),
+     r"169\.254\.169\.254|metadata\.google\.internal|100\.100\.100\.200", SECRETS),
+    (("_history",), r"\w_history\b", SECRETS),
+    (("login data", "local state", "cookies", "leveldb"),
+     r"login data|local state|cookies\.sqlite|local storage[/\\]+leveldb|[/\\]cookies\b", SECRETS),
+    (("discord", "wallet", "exodus", "electrum", "metamask", "nkbih"),
+     r"discord(?:canary|ptb)?[/\\]|\bwallet\.dat|exodus[/\\]|electrum[/\\]|metamask|nkbihfbeogaeaoehlefnkodbefgpgknn", SECRETS),
+    ((".env", "netrc", "passwd", "shadow", "gitconfig", "tfvars"),
+     r"\.env\b|\.netrc|/etc/passwd|/etc/shadow|\.gitconfig|terraform\.tfvars", SECRETS_WEAK),
+    (("systemd", "systemctl", ".service"),
+     r"\.config[/\\]systemd|systemctl\s+--user|/etc/systemd/system|\w\.service\b", PERSISTENCE),
+    (("cron",), r"crontab|/etc/cron|/var/spool/cron", PERSISTENCE),
+    (("bashrc", "bash_profile", "zshrc", "zprofile", "profile.d"),
+     r"\.bashrc|\.bash_profile|\.zshrc|\.zprofile|/etc/profile\.d", PERSISTENCE),
+    (("autostart", "currentversion", "launchagents", "launchdaemons", "startup", "schtasks"),
+     r"[/\\]autostart[/\\]|currentversion\\+run|launchagents|launchdaemons|programs\\+startup|schtasks", PERSISTENCE),
+    (("customize.py",), r"sitecustomize\.py|usercustomize\.py", PERSISTENCE),
+    (("webhook", "telegram", "slack", "ngrok", "pastebin", "transfer.sh"),
+     r"discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|hooks\.slack\.com|\.ngrok\.|pastebin\.com|transfer\.sh|webhook\.site",
+     EXFIL_ENDPOINT),
+    (("://", "requestbin", "oast.", "interact.sh", "burpcollab"),
+     r"https?://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|requestbin|\boast\.|interact\.sh|burpcollaborator", EXFIL_ENDPOINT),
+    (("curl", "wget", "invoke-webrequest", "iwr ", "downloadstring", "certutil", "bitsadmin"),
+     r"\bcurl\s+-|\bcurl\s+https?:|\bwget\s+|invoke-webrequest|\biwr\s|downloadstring|certutil\s+-urlcache|bitsadmin",
+     SHELL_DOWNLOAD),
+    (("/dev/tcp", "nc ", "ncat", "bash -i"), r"/dev/tcp/|\bnc\s+-e\b|\bncat\s+-e\b|bash\s+-i\s+>&", REVERSE_SHELL),
+    (("chmod",), r"chmod\s+\+x|chmod\s+7[0-7][0-7]", MAKE_EXECUTABLE),
+    (("nohup", "setsid", "/dev/null"), r"\bnohup\b|\bsetsid\b|>\s*/dev/null\s+2>&1\s*&", DETACHED),
+    (("openssl", "begin public key"), r"openssl\s+(?:enc|rsautl|pkeyutl)|-----begin public key", ENCRYPT),
+    (("tar -", "tar c", "tar.gz"), r"\btar\s+-?c|\.tar\.gz\b", ARCHIVE),
+    (("bun", "nodejs.org", "deno.land"),
+     r"oven-sh/bun|bun\.sh/install|bun-linux|bun-windows|bun-darwin|nodejs\.org/dist|deno\.land/install", RUNTIME),
+    (("pyarmor", "_0x"), r"__pyarmor__|pyarmor_runtime|\b_0x[0-9a-f]{4,}\b", PACKED),
 )
 
-_STRING_RE = re.compile("|".join(f"(?P<g{i}>{pat})" for i, (pat, _) in enumerate(_STRING_TABLE)))
-_STRING_TAGS = {f"g{i}": tag for i, (_, tag) in enumerate(_STRING_TABLE)}
-
-
-#: Literal anchors (lower case): a scope's string constants are matched against the table above
-#: only when one of these occurs in them; plain substring tests are far cheaper than the regex.
-_ANCHORS = (
-    ".ssh", "id_rsa", "id_ed", "id_ecdsa", "authorized_keys", "aws", "azure", "credentials", "gcloud", "kube",
-    "secrets", "docker", "git-credentials", "npmrc", "pypirc", "vault", "pgpass", "my.cnf", "169.254", "metadata",
-    "100.100", "history", "login data", "local state", "cookies", "leveldb", "discord", "wallet", "exodus",
-    "electrum", "metamask", "nkbih", ".env", "netrc", "passwd", "shadow", "gitconfig", "tfvars", "systemd",
-    "systemctl", ".service", "cron", "bashrc", "bash_profile", "zshrc", "zprofile", "profile.d", "autostart",
-    "currentversion", "launchagents", "launchdaemons", "startup", "schtasks", "customize.py", "telegram", "slack",
-    "ngrok", "pastebin", "transfer.sh", "http", "webhook", "requestbin", "oast.", "interact.sh", "burpcollab",
-    "curl", "wget", "invoke-webrequest", "iwr", "downloadstring", "certutil", "bitsadmin", "/dev/tcp", "nc ",
-    "ncat", "bash -i", "chmod", "nohup", "setsid", "/dev/null", "openssl", "begin public key", "tar", "bun",
-    "nodejs.org", "deno", "pyarmor", "_0x",
-)
+_COMPILED = tuple((anchors, re.compile(pattern), tag) for anchors, pattern, tag in _STRING_TABLE)
 
 
 def scan_strings(text: str) -> list[tuple[int, str, str]]:
     """(offset, tag, matched text) for every string-of-interest match in `text`."""
     lowered = text.lower()
-    if not any(anchor in lowered for anchor in _ANCHORS):
-        return []
     out: list[tuple[int, str, str]] = []
-    for m in _STRING_RE.finditer(lowered):
-        group = m.lastgroup
-        if group is not None:
-            out.append((m.start(), _STRING_TAGS[group], text[m.start() : m.end()]))
+    for anchors, pattern, tag in _COMPILED:
+        for anchor in anchors:
+            if anchor in lowered:
+                out.extend((m.start(), tag, text[m.start() : m.end()]) for m in pattern.finditer(lowered))
+                break
     return out
 
 

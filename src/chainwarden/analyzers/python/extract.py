@@ -11,6 +11,7 @@ the decoding stages.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import sys
 from dataclasses import dataclass, field
@@ -20,12 +21,14 @@ from chainwarden.analyzers.python.deobfuscate import DECODER_HINTS, CodeBlob, Ev
 from chainwarden.analyzers.python.facts import MODULE_SCOPE, PYTHON, ClassInfo, Import, Problem, PyFacts, Scope, Signal
 from chainwarden.analyzers.python.payloads import blind_decode, shell_code
 from chainwarden.analyzers.python.source import read_source
+from chainwarden.analyzers.python.special import start_entries
 from chainwarden.models import DecodedStage
 
 MAX_PAYLOAD_DEPTH = 8
 MAX_BLIND = 16  # long constants tried blind per file
 BLIND_MIN = 160
 SNIPPET = 200
+START_FILE_MAX = 64 * 1024
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"builtins", "__builtin__", "__builtins__"}
 _BUILTIN_PREFIXES = ("builtins.", "__builtins__.", "__builtin__.")
@@ -34,6 +37,19 @@ _ENV_METHODS = frozenset({"os.environ.copy", "os.environ.items", "os.environ.key
 _URL_METHODS = frozenset({"get", "post", "put", "patch", "request", "urlopen", "open", "fetch", "retrieve"})
 _PYTHON_CMD = re.compile(r"(?:^|[/\\])python(?:[0-9.]*)?(?:w)?(?:\.exe)?$", re.IGNORECASE)
 _DEVNULL = frozenset({"subprocess.DEVNULL", "os.devnull"})
+
+
+_LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "name", "names", "module", "level", "kind", "type_comment", "op", "conversion", "asname", "is_async"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(t: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold child nodes (computed once per type)."""
+    fields = tuple(f for f in getattr(t, "_fields", ()) if f not in _LEAF_FIELDS)
+    if t in (ast.Constant, ast.Name):
+        fields = ()
+    _CHILD_FIELDS[t] = fields
+    return fields
 
 
 @dataclass(slots=True)
@@ -59,7 +75,12 @@ def extract_python(data: bytes, depth: int = 0) -> PyFacts:
     except (RecursionError, MemoryError) as err:
         problem = Problem("too-complex", 1, f"analysis gave up: {type(err).__name__}")
         return PyFacts(kind=PYTHON, encoding=src.encoding, problems=(*src.problems, problem))
-    return walker.facts(src.encoding, src.problems)
+    facts = walker.facts(src.encoding, src.problems)
+    if len(data) < START_FILE_MAX:
+        entries = start_entries(src.tree, src.text)
+        if entries:
+            facts = dataclasses.replace(facts, startup_targets=entries)
+    return facts
 
 
 def payload_signals(text: str, depth: int, stages: tuple[DecodedStage, ...], line: int) -> list[Signal]:
@@ -151,43 +172,62 @@ class _Walker:
 
     def _walk_block(self, body: list[ast.stmt], scope: _ScopeState, prefix: str) -> None:
         stack: list[ast.AST] = list(reversed(body))
+        name_t, attr_t, const_t, call_t = ast.Name, ast.Attribute, ast.Constant, ast.Call
+        fields_of = _CHILD_FIELDS
         while stack:
             node = stack.pop()
             t = type(node)
-            if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
-                self._enter_function(node, scope, prefix, stack)  # type: ignore[arg-type]
+            if t is name_t:
                 continue
-            if t is ast.ClassDef:
-                self._enter_class(node, scope, prefix, stack)  # type: ignore[arg-type]
+            if t is attr_t:
+                stack.append(node.value)  # type: ignore[attr-defined]
                 continue
-            if t is ast.Call:
-                self._call(node, scope)  # type: ignore[arg-type]
-            elif t is ast.Constant:
+            if t is const_t:
                 value = node.value  # type: ignore[attr-defined]
                 if type(value) is str and len(value) >= 4:  # noqa: PLR2004
                     scope.strings.append((node.lineno, value))  # type: ignore[attr-defined]
                 elif type(value) is bytes and len(value) >= BLIND_MIN:
                     self._blind(value, node.lineno, scope)  # type: ignore[attr-defined]
                 continue
-            elif t is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
-                continue  # docstrings say nothing about behaviour
-            elif t is ast.Assign:
-                for target in node.targets:  # type: ignore[attr-defined]
-                    if type(target) is ast.Name:
-                        scope.assigns[target.id] = node.value  # type: ignore[attr-defined]
-            elif t is ast.Import or t is ast.ImportFrom:
-                self._import(node, scope)  # type: ignore[arg-type]
+            if t is call_t:
+                self._call(node, scope)  # type: ignore[arg-type]
+            elif not self._statement(node, t, scope, prefix, stack):
                 continue
-            elif t is ast.For or t is ast.AsyncFor or t is ast.comprehension:
-                if self._resolve(node.iter) == "os.environ":  # type: ignore[attr-defined]
-                    self._signal(scope, cap.ENV_DUMP, "iterates os.environ", node.iter)  # type: ignore[attr-defined]
-            elif t is ast.Dict:
-                for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
-                    if key is None and self._resolve(value) == "os.environ":
-                        self._signal(scope, cap.ENV_DUMP, "{**os.environ}", value)
-            elif t is ast.Name and node.id in {"__pyarmor__", "__armor_enter__", "__armor_exit__"}:  # type: ignore[attr-defined]
-                self._signal(scope, cap.PACKED, node.id, node)  # type: ignore[attr-defined,arg-type]
-            stack.extend(ast.iter_child_nodes(node))
+            fields = fields_of.get(t)
+            if fields is None:
+                fields = _child_fields(t)
+            for field_name in fields:
+                child = getattr(node, field_name)
+                if type(child) is list:
+                    stack.extend(child)
+                elif child is not None:
+                    stack.append(child)
+
+    def _statement(self, node: ast.AST, t: type, scope: _ScopeState, prefix: str, stack: list[ast.AST]) -> bool:  # noqa: C901
+        """Handle the node types that need more than a walk; False when children are done."""
+        if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+            self._enter_function(node, scope, prefix, stack)  # type: ignore[arg-type]
+            return False
+        if t is ast.ClassDef:
+            self._enter_class(node, scope, prefix, stack)  # type: ignore[arg-type]
+            return False
+        if t is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
+            return False  # docstrings say nothing about behaviour
+        if t is ast.Assign:
+            for target in node.targets:  # type: ignore[attr-defined]
+                if type(target) is ast.Name:
+                    scope.assigns[target.id] = node.value  # type: ignore[attr-defined]
+        elif t is ast.Import or t is ast.ImportFrom:
+            self._import(node, scope)  # type: ignore[arg-type]
+            return False
+        elif t is ast.For or t is ast.AsyncFor or t is ast.comprehension:
+            if self._resolve(node.iter) == "os.environ":  # type: ignore[attr-defined]
+                self._signal(scope, cap.ENV_DUMP, "iterates os.environ", node.iter)  # type: ignore[attr-defined]
+        elif t is ast.Dict:
+            for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
+                if key is None and self._resolve(value) == "os.environ":
+                    self._signal(scope, cap.ENV_DUMP, "{**os.environ}", value)
+        return True
 
     def _enter_function(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _ScopeState, prefix: str, stack: list[ast.AST]

@@ -1,0 +1,41 @@
+"""`read_facts(data)`: choose how to read a file's bytes (Python, `.pyc`, TOML, `.pth` lines)
+and return its facts. This is what the analyzer's `extract` runs in worker processes."""
+
+from __future__ import annotations
+
+import gc
+
+from chainwarden.analyzers.python.extract import extract_python
+from chainwarden.analyzers.python.facts import PyFacts
+from chainwarden.analyzers.python.special import is_pyc, pth_facts, pyc_facts, pyproject_facts
+
+_UNPARSED = frozenset({"syntax-error", "undecodable", "too-complex"})
+
+
+def read_facts(data: bytes) -> PyFacts:
+    # Trees of big modules are millions of short-lived objects that hold no cycles worth
+    # collecting mid-parse; pausing the cyclic collector nearly halves the time spent here.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read(data)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(data: bytes) -> PyFacts:
+    toml = pyproject_facts(data)
+    if toml is not None:
+        return toml
+    if is_pyc(data) and b"\x00" in data[:16]:
+        return pyc_facts(data)
+    facts = extract_python(data)
+    if not any(p.kind in _UNPARSED for p in facts.problems):
+        return facts
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    lines = pth_facts(text, lambda line: extract_python(line.encode("utf-8", "surrogatepass"), 1), facts.problems)
+    return lines if lines is not None else facts

@@ -1,0 +1,1 @@
+"""The guard runtime: files copied into the guarded interpreter (standard library only)."""

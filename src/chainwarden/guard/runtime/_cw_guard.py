@@ -1,0 +1,228 @@
+"""chainwarden guard runtime: PEP 578 audit hooks enforcing a per-package capability policy.
+
+Standard library only, no chainwarden imports: the launcher copies this directory into a private
+temporary directory and loads it into the target interpreter (3.11+) before `site` runs (`boot`),
+or a `.pth` bootstrap loads it (`boot_from_pth`). All guard state lives in closures reachable only
+from the audit hook, which Python code cannot remove; this module's globals hold no state.
+See docs/guard.md for the attribution rule and the limits.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import _thread
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+MARK = "--chainwarden-guard-v1"
+CONFIG_NAME = "config.py"
+SHIM_NAME = "python"
+APP = "app"
+#: Interpreter options that take an argument (as the next word when not attached).
+_ARG_OPTS = frozenset("WX")
+#: Secrets every package is denied unless its policy grants them (in addition to `protect`).
+SECRETS = (
+    "~/.ssh/**", "~/.aws/**", "~/.kube/**", "~/.azure/**", "~/.config/gcloud/**", "~/.gnupg/**",
+    "~/.docker/config.json", "~/.git-credentials", "~/.netrc", "~/.pgpass", "~/.my.cnf", "~/.npmrc",
+    "~/.pypirc", "~/.vault-token", "~/.bash_history", "~/.zsh_history", "~/.python_history",
+    "~/.psql_history", "~/.mysql_history", "~/.rediscli_history", "/etc/shadow", "/etc/kubernetes/**",
+    "/var/run/secrets/**", "/run/secrets/**", "**/.env", "**/.env.*", "**/terraform.tfvars",
+    "**/id_rsa", "**/id_ed25519", "**/id_ecdsa", "**/*.tfstate",
+)
+
+
+def split_command(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split interpreter arguments into (interpreter options, program and its arguments)."""
+    opts: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            return opts, argv[i + 1 :]
+        if not a.startswith("-") or a == "-" or a.startswith("--"):
+            return opts, argv[i:]
+        if a[1] in "cm":
+            return opts, ([a[:2], a[2:], *argv[i + 1 :]] if len(a) > 2 else argv[i:])
+        opts.append(a)
+        j = 1
+        while j < len(a):
+            if a[j] in "cm":  # combined flags ending in -c/-m, e.g. -Bc
+                opts[-1] = a[:j]
+                rest = a[j + 1 :]
+                return opts, [f"-{a[j]}", *([rest] if rest else []), *argv[i + 1 :]]
+            if a[j] in _ARG_OPTS:
+                if j == len(a) - 1 and i + 1 < len(argv):
+                    i += 1
+                    opts.append(argv[i])
+                break
+            j += 1
+        i += 1
+    return opts, []
+
+
+def boot_code(guard_dir: str) -> str:
+    """The `-c` program that loads the guard from `guard_dir` and then runs the real program."""
+    return (
+        f"import sys;sys.path.insert(0,{guard_dir!r});from _cw_guard import boot;"
+        f"del sys.path[0];boot({guard_dir!r})"
+    )
+
+
+def guarded_argv(executable: str, guard_dir: str, argv: list[str], origin: str = APP) -> list[str]:
+    """Command line that starts `executable argv...` with the guard installed before `site`."""
+    opts, rest = split_command(argv)
+    no_site = "1" if any(o.startswith("-") and "S" in o.lstrip("-") and o[1] not in _ARG_OPTS for o in opts) else "0"
+    kept = [o for o in opts if o != "-S"]
+    return [executable, *kept, "-S", "-c", boot_code(guard_dir), MARK, no_site, origin, *rest]
+
+
+def write_shim(guard_dir: str, executable: str) -> str:
+    """Write the `sys.executable` stand-in through which child interpreters start guarded."""
+    path = os.path.join(guard_dir, SHIM_NAME)
+    code = boot_code(guard_dir).replace("'", "'\\''")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"#!/bin/sh\nexec '{executable}' -S -c '{code}' \"$@\"\n")
+    os.chmod(path, 0o700)
+    return path
+
+
+def load_config(guard_dir: str) -> dict[str, object]:
+    with open(os.path.join(guard_dir, CONFIG_NAME), encoding="utf-8") as f:
+        text = f.read()
+    config = eval(text, {"__builtins__": {}})  # noqa: S307 - our own literal, written by the launcher into a 0700 dir
+    if not isinstance(config, dict) or config.get("version") != 1:
+        raise SystemExit("chainwarden guard: unreadable guard configuration; refusing to run unguarded")
+    return config
+
+
+def _origin_key(args: list[str]) -> str:
+    import hashlib  # noqa: PLC0415 - only when a child interpreter starts
+
+    return hashlib.sha256("\0".join(args).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _take_origin(guard_dir: str, args: list[str]) -> str:
+    path = os.path.join(guard_dir, "origin", _origin_key(args))
+    try:
+        with open(path, encoding="utf-8") as f:
+            origin = f.read().strip()
+        os.unlink(path)
+    except OSError:
+        return APP
+    return origin or APP
+
+
+def _fixed_flags() -> object:
+    """`sys.flags` as it would be without our `-S`, so multiprocessing children keep `site`."""
+    names = type(sys.flags).__match_args__  # type: ignore[attr-defined]
+    values = tuple(0 if n == "no_site" else getattr(sys.flags, n) for n in names)
+    ns: dict[str, object] = {"__slots__": (), "__repr__": lambda s: "sys.flags(" + ", ".join(
+        f"{n}={v!r}" for n, v in zip(names, s, strict=True)) + ")"}
+    for i, n in enumerate(names):
+        ns[n] = property(lambda s, i=i: tuple.__getitem__(s, i))
+    return type("flags", (tuple,), ns)(values)
+
+
+def boot(guard_dir: str) -> None:
+    """Entry point of the `-c` bootstrap: install the hook, run `site`, then run the program."""
+    if sys.version_info < (3, 11):
+        raise SystemExit("chainwarden guard: the target interpreter must be Python 3.11 or newer")
+    argv = sys.argv[1:]
+    if argv[:1] == [MARK]:
+        no_site, origin, rest = argv[1] == "1", argv[2], argv[3:]
+    else:  # started through the shim: the raw command line of a child interpreter
+        opts, rest = split_command(argv)
+        origin = _take_origin(guard_dir, argv)
+        if opts:
+            exe = sys.executable
+            os.execv(exe, guarded_argv(exe, guard_dir, argv, origin))
+        no_site = False
+    config = load_config(guard_dir)
+    if sys.path and sys.path[0] == "":
+        del sys.path[0]  # never let the working directory shadow modules while .pth lines run
+    install(config, origin=origin, guard_file=__file__)
+    if not no_site:
+        import site  # noqa: PLC0415
+
+        site.main()
+        sys.flags = _fixed_flags()  # type: ignore[assignment,misc]
+    sys.audit("chainwarden.site_done")
+    shim = os.path.join(guard_dir, SHIM_NAME)
+    if os.path.exists(shim):
+        sys.executable = shim
+    main = sys.modules["__main__"]
+    for name in ("sys", "boot"):
+        main.__dict__.pop(name, None)
+    _run_program(rest, main.__dict__)
+
+
+def _run_program(rest: list[str], namespace: dict[str, object]) -> None:
+    import runpy  # noqa: PLC0415
+
+    if rest[:1] == ["-c"]:
+        sys.argv = ["-c", *rest[2:]]
+        sys.path.insert(0, "")
+        code = compile(rest[1] if len(rest) > 1 else "", "<string>", "exec")
+        exec(code, namespace)  # noqa: S102 - the program the user asked to run
+    elif rest[:1] == ["-m"]:
+        sys.argv = [rest[1], *rest[2:]]
+        sys.path.insert(0, os.getcwd())
+        runpy._run_module_as_main(rest[1], alter_argv=True)  # type: ignore[attr-defined]  # noqa: SLF001
+    elif rest and rest[0] != "-":
+        sys.argv = list(rest)
+        script = rest[0]
+        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+        if os.path.isdir(script) or script.endswith(".zip"):
+            runpy.run_path(script, run_name="__main__")
+            return
+        with open(script, "rb") as f:
+            source = f.read()
+        namespace.update(__file__=script, __cached__=None)
+        exec(compile(source, script, "exec"), namespace)  # noqa: S102
+    else:
+        sys.argv = [""]
+        sys.path.insert(0, "")
+        exec(compile(sys.stdin.read(), "<stdin>", "exec"), namespace)  # noqa: S102
+
+
+def boot_from_pth(guard_dir: str) -> None:
+    """Entry point of the `.pth` bootstrap written by `chainwarden guard install`."""
+    if "chainwarden.guard.active" in sys.__dict__:
+        return
+    install(load_config(guard_dir), origin=APP, guard_file=__file__)
+    sys.__dict__["chainwarden.guard.active"] = True
+
+
+def install(config: dict[str, object], *, origin: str, guard_file: str) -> None:
+    """Install the audit hook. Everything it needs is captured here, in closures."""
+    from _cw_hooks import make_hook  # noqa: PLC0415
+
+    hook, wrap_thread_start = make_hook(config, origin=origin, guard_file=guard_file)
+    sys.addaudithook(hook)
+    orig_start = _thread.start_new_thread
+    audit = sys.audit
+    ident = _thread.get_ident
+
+    def start_new_thread(function: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object] | None = None) -> int:
+        token = object()
+        audit("chainwarden.thread_start", token)
+
+        def run(*a: object, **k: object) -> object:
+            audit("chainwarden.thread_begin", token, ident())
+            try:
+                return function(*a, **k)
+            finally:
+                audit("chainwarden.thread_end", ident())
+
+        return orig_start(run, args, kwargs or {})
+
+    wrap_thread_start(start_new_thread)
+    _thread.start_new_thread = start_new_thread
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]  # noqa: SLF001
+    del hook, wrap_thread_start

@@ -1,0 +1,695 @@
+"""The audit hook itself: attribution of events to distributions and the capability checks.
+
+Standard library only. `make_hook` builds every piece as a closure over local state, captures the
+functions it calls (so later monkey-patching of `os`, `posixpath` or this module changes nothing)
+and never calls code of the guarded program while it decides.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import _thread
+
+from _cw_match import glob_match, host_match
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import CodeType, FrameType
+
+_STDLIB = ""
+_SELF = "!"
+APP = "app"
+UNKNOWN = "unattributed"
+_CODEGEN = ("/dataclasses.py", "/collections/__init__.py", "/ast.py")
+_ANNOTATIONS = ("/typing.py", "/inspect.py")
+_TYPE_EXPR = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[], |'\"")
+_IMPORTLIB = frozenset(("<frozen importlib._bootstrap_external>", "<frozen zipimport>"))
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_ALWAYS_WRITABLE = frozenset(("/dev/null", "/dev/tty", "/dev/stdout", "/dev/stderr", "/dev/full"))
+_INTROSPECT = ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames")
+_EXEC_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+                "os.forkpty", "pty.spawn")
+_FS_EVENTS = ("os.mkdir", "os.remove", "os.rmdir", "os.rename", "os.symlink", "os.link", "os.truncate")
+_VERBS = {"net": "connect to", "read": "read", "write": "write", "exec": "run", "dynamic_code": "run code built from",
+          "native": "load native library", "introspect": "inspect the interpreter via", "pth": "run .pth line"}
+
+
+def normalize_name(name: str) -> str:
+    out = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out
+
+
+def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa: C901, PLR0915
+              ) -> tuple[Callable[[str, tuple[object, ...]], None], Callable[[object], None]]:
+    """Build the audit hook for `config`; returns it and a registrar for the thread-start wrapper."""
+    # Local copies of every module constant and builtin the closures use: code in the guarded program
+    # can rebind names in this module or in `builtins`, but not these cells.
+    k = dict(globals())
+    _STDLIB, _SELF, APP, UNKNOWN, hooks_file = "", "!", "app", "unattributed", k["__file__"]  # noqa: N806
+    _CODEGEN, _ANNOTATIONS, _TYPE_EXPR, _IMPORTLIB, _ALWAYS_WRITABLE, _VERBS = (  # noqa: N806
+        k[n] for n in ("_CODEGEN", "_ANNOTATIONS", "_TYPE_EXPR", "_IMPORTLIB", "_ALWAYS_WRITABLE", "_VERBS"))
+    norm = normalize_name
+    import builtins  # noqa: PLC0415
+
+    b = vars(builtins)
+    any, all, next, getattr, len, id, repr, round, sorted, enumerate, ord, PermissionError = (  # noqa: A001, N806
+        b[n] for n in ("any", "all", "next", "getattr", "len", "id", "repr", "round", "sorted", "enumerate", "ord",
+                       "PermissionError"))
+    try:
+        from _sha256 import sha256  # noqa: PLC0415 - C, cheap, and not replaceable via `hashlib`
+    except ImportError:
+        from _sha2 import sha256  # type: ignore[import-not-found,no-redef]  # noqa: PLC0415
+    o_wronly, o_append, o_creat, o_cloexec = os.O_WRONLY, os.O_APPEND, os.O_CREAT, os.O_CLOEXEC
+    mkdir = os.mkdir
+    # -- captured functions: nothing below looks anything up in a module namespace at event time
+    getframe = sys._getframe  # noqa: SLF001
+    get_ident = _thread.get_ident
+    lstat, readlink, getcwd, listdir = os.lstat, os.readlink, os.getcwd, os.listdir
+    os_open, os_write, getpid = os.open, os.write, os.getpid
+    fsdecode = os.fsdecode
+    fspath = os.fspath
+    real_open = open
+    import time  # noqa: PLC0415
+
+    now = time.time
+    gmatch, hmatch = glob_match, host_match
+    _str, _bytes, _int, _tuple, _list, _type = str, bytes, int, tuple, list, type
+    sys_modules = sys.modules
+    thread_mod_dict = _thread.__dict__
+    guard_mod = sys_modules.get("_cw_guard")
+    guard_dir = os.path.dirname(guard_file)
+    shim = os.path.join(guard_dir, "python")
+    stdlib = getattr(sys, "_stdlib_dir", None) or os.path.dirname(os.__file__)
+    main_ident = get_ident()
+    site_file = os.path.join(stdlib, "site.py")
+
+    mode = str(config.get("mode", "enforce"))
+    enforce = mode == "enforce"
+    policy_file = str(config.get("policy_file") or "the policy file")
+    home = os.path.expanduser("~")
+    tmp = os.environ.get("TMPDIR") or "/tmp"  # noqa: S108 - the conventional default, as tempfile uses
+
+    def expand(p: str) -> str:
+        if p.startswith("~/") or p == "~":
+            p = home + p[1:]
+        if p.startswith("$TMP"):
+            p = tmp.rstrip("/") + p[4:]
+        return p
+
+    def compile_caps(raw: object) -> dict[str, object]:
+        caps = dict(raw) if isinstance(raw, dict) else {}
+        caps["read"] = tuple(expand(p) for p in caps.get("read", ()))
+        caps["write"] = tuple(expand(p) for p in caps.get("write", ()))
+        return caps
+
+    packages_raw = config.get("packages", {})
+    packages = {norm(n): compile_caps(v) for n, v in (packages_raw.items() if isinstance(packages_raw, dict) else ())}
+    app_caps = compile_caps(config.get("app"))
+    default_caps = compile_caps(config.get("defaults"))
+    protect = tuple(expand(p) for p in config.get("protect", ()))  # type: ignore[attr-defined]
+    prot_prefix = tuple(p[:-3] + "/" for p in protect if p.endswith("/**") and "*" not in p[:-3])
+    prot_exact = frozenset(p for p in protect if "*" not in p and "?" not in p)
+    prot_base = tuple(p[3:] for p in protect if p.startswith("**/") and "/" not in p[3:])
+    prot_dirs = frozenset(p[:-1] for p in prot_prefix)
+    prot_rest = tuple(p for p in protect if p[:-3] + "/" not in prot_prefix and p not in prot_exact
+                      and not (p.startswith("**/") and "/" not in p[3:]))
+    baseline_raw = config.get("baseline")
+    baseline = {k: frozenset(v) for k, v in baseline_raw.items()} if isinstance(baseline_raw, dict) else None
+    log_path = str(config.get("log") or "")
+    log_denials_only = not log_path and mode == "enforce"
+
+    # -- mutable state, reachable only through these closures
+    busy: set[int] = set()
+    file_cache: dict[str, str] = {}
+    dyn_code: dict[int, tuple[object, str]] = {}  # id(code) -> (code kept alive, principal)
+    roots: list[tuple[str, dict[str, str] | None]] = []
+    thread_chain: dict[int, tuple[str, ...]] = {}
+    pending_threads: dict[int, tuple[object, tuple[str, ...]]] = {}
+    resolved: dict[str, set[str]] = {}
+    realdir_cache: dict[str, str] = {}
+    log_fd = [-1]
+    state = {"site_done": False, "tamper_seen": frozenset()}
+    wrapper: list[object] = []
+    origin_chain = (origin,)
+    code_dirs = [(stdlib + "/",)]
+
+    # -- logging ---------------------------------------------------------------------------
+    def jstr(s: str) -> str:
+        out = s.replace("\\", "\\\\").replace('"', '\\"')
+        if any(ord(c) < 32 for c in out):
+            out = "".join(c if ord(c) >= 32 else f"\\u{ord(c):04x}" for c in out)
+        return '"' + out + '"'
+
+    def jval(v: object) -> str:
+        if v is None:
+            return "null"
+        if v is True or v is False:
+            return "true" if v else "false"
+        if _type(v) in (_int, float):
+            return repr(v)
+        if _type(v) in (_tuple, _list):
+            return "[" + ",".join(jval(x) for x in v) + "]"  # type: ignore[attr-defined]
+        return jstr(v if _type(v) is _str else repr(v))  # type: ignore[arg-type]
+
+    def log(record: dict[str, object]) -> None:
+        if log_denials_only and record.get("decision") not in ("denied", "refused"):
+            return
+        if log_fd[0] < 0:
+            log_fd[0] = os_open(log_path, o_wronly | o_append | o_creat | o_cloexec, 0o600) if log_path else 2
+        line = "{" + ",".join(jstr(k) + ":" + jval(v) for k, v in record.items()) + "}\n"
+        os_write(log_fd[0], line.encode("utf-8", "surrogateescape"))
+
+    # -- attribution ------------------------------------------------------------------------
+    def site_roots() -> list[str]:
+        try:
+            import site  # noqa: PLC0415
+
+            found = [*site.getsitepackages()]
+            if site.ENABLE_USER_SITE:
+                found.append(site.getusersitepackages())
+        except (ImportError, AttributeError):
+            found = []
+        found += [p for p in sys.path if _type(p) is _str and ("site-packages" in p or "dist-packages" in p)]
+        out: list[str] = []
+        for p in found:
+            p = p.rstrip("/")
+            if p and p not in out:
+                out.append(p)
+        return sorted(out, key=len, reverse=True)
+
+    def set_roots() -> None:
+        roots[:] = [(r, None) for r in site_roots()]
+        file_cache.clear()
+        code_dirs[0] = (stdlib + "/", *(r + "/" for r, _t in roots))
+
+    def owners(index: int) -> dict[str, str]:
+        root, table = roots[index]
+        if table is not None:
+            return table
+        table = {}
+        try:
+            names = listdir(root)
+        except OSError:
+            names = []
+        for name in names:
+            if not name.endswith(".dist-info"):
+                continue
+            dist = norm(name[:-10].rsplit("-", 1)[0])
+            try:
+                with real_open(root + "/" + name + "/RECORD", encoding="utf-8", errors="replace") as f:
+                    lines = f.read().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                path = line[1:].split('"', 1)[0] if line.startswith('"') else line.split(",", 1)[0]
+                if path and not path.startswith(".."):
+                    table.setdefault(path, dist)
+                    top = path.split("/", 1)[0]
+                    table.setdefault("top:" + top.split(".", 1)[0] if "/" not in path else "top:" + top, dist)
+        roots[index] = (root, table)
+        return table
+
+    def classify(filename: str) -> str:
+        if filename.startswith("<"):
+            return _STDLIB
+        if filename == guard_file or filename.startswith(guard_dir + "/"):
+            return _SELF
+        if not roots:
+            set_roots()
+        for i, (root, _t) in enumerate(roots):
+            if filename.startswith(root + "/"):
+                rel = filename[len(root) + 1 :]
+                table = owners(i)
+                dist = table.get(rel)
+                if dist is None:
+                    top = rel.split("/", 1)[0] if "/" in rel else rel.split(".", 1)[0]
+                    dist = table.get("top:" + top) or "unowned:" + top
+                return dist
+        if filename.startswith(stdlib + "/"):
+            return _STDLIB
+        return APP
+
+    def principal(code: CodeType) -> str:
+        hit = dyn_code.get(id(code))
+        if hit is not None:
+            return hit[1]
+        fn = code.co_filename
+        p = file_cache.get(fn)
+        if p is None:
+            p = classify(fn)
+            file_cache[fn] = p
+        return p
+
+    def inherited() -> tuple[str, ...]:
+        ident = get_ident()
+        chain = thread_chain.get(ident)
+        if chain is not None:
+            return chain
+        return origin_chain if ident == main_ident else (UNKNOWN,)
+
+    def chain_from(frame: FrameType | None) -> tuple[str, ...]:
+        """Third-party principals between the event and the nearest application frame."""
+        out: list[str] = []
+        while frame is not None:
+            p = principal(frame.f_code)
+            frame = frame.f_back
+            if p in (_STDLIB, _SELF):
+                continue
+            if p == APP:
+                return _tuple(out) if out else (APP,)
+            if p not in out:
+                out.append(p)
+        base = inherited()
+        merged = out + [p for p in base if p != APP and p not in out]
+        return _tuple(merged) if merged else base
+
+    def first_frame() -> FrameType | None:
+        frame: FrameType | None = getframe(1)
+        while frame is not None and principal(frame.f_code) == _SELF:
+            frame = frame.f_back
+        return frame
+
+    # -- policy -------------------------------------------------------------------------------
+    def caps_of(p: str) -> dict[str, object]:
+        if p == APP:
+            return app_caps
+        return packages.get(p) or default_caps
+
+    def allowed(p: str, cap: str, target: object) -> bool:
+        caps = caps_of(p)
+        if cap in ("dynamic_code", "introspect"):
+            return caps.get(cap) is True
+        if cap in ("exec", "native"):
+            grant = caps.get(cap)
+            if grant is True or grant is False or grant is None:
+                return grant is True
+            name = target if _type(target) is _str else ""
+            base = name.rsplit("/", 1)[-1]
+            return any(gmatch(g, name) or gmatch(g, base) for g in grant)  # type: ignore[attr-defined]
+        if cap == "net":
+            hosts, port = target  # type: ignore[misc]
+            return any(hmatch(g, h, port) for g in caps.get("net", ()) for h in hosts)  # type: ignore[attr-defined]
+        return any(gmatch(g, target) for g in caps.get(cap, ()))  # type: ignore[attr-defined, arg-type]
+
+    def grant_line(p: str, cap: str, shown: str) -> str:
+        table = "[app]" if p == APP else f'[packages."{p}"]' if ":" in p else f"[packages.{p}]"
+        if cap in ("dynamic_code", "introspect"):
+            return f"{table} {cap} = true"
+        key = {"read": "fs.read", "write": "fs.write"}.get(cap, cap)
+        return f"{table} {key} = [{jstr(shown)}]"
+
+    def check(event: str, cap: str, target: object, shown: str, chain: tuple[str, ...],
+              extra: dict[str, object] | None = None) -> str | None:
+        culprit = next((p for p in chain if not allowed(p, cap, target)), None)
+        tamper_check()
+        record: dict[str, object] = {"ts": round(now(), 6), "pid": getpid(), "event": event, "capability": cap,
+                                     "package": chain[0], "chain": chain, "target": shown}
+        if extra:
+            record.update(extra)
+        if culprit is None:
+            record["decision"] = "allowed"
+            log(record)
+            return None
+        line = grant_line(culprit, cap, shown)
+        record.update(decision="denied" if enforce else "would-deny", denied_package=culprit, policy_line=line)
+        log(record)
+        if not enforce:
+            return None
+        return (f"chainwarden guard: package '{culprit}' may not {_VERBS[cap]} {shown} (capability {cap}, "
+                f"event {event}, call chain {' <- '.join(chain)}). To allow it, add to {policy_file}: {line}")
+
+    def tamper(kind: str, detail: str) -> None:
+        seen = state["tamper_seen"]
+        if kind in seen:  # type: ignore[operator]
+            return
+        state["tamper_seen"] = seen | {kind}  # type: ignore[operator]
+        log({"ts": round(now(), 6), "pid": getpid(), "event": "chainwarden.tamper", "capability": "tamper",
+             "package": "?", "target": kind, "detail": detail, "decision": "detected"})
+
+    def tamper_check() -> None:
+        if wrapper and thread_mod_dict.get("start_new_thread") is not wrapper[0]:
+            tamper("thread-start-restored", "_thread.start_new_thread was replaced; guard re-installed its wrapper")
+            thread_mod_dict["start_new_thread"] = wrapper[0]
+        if guard_mod is not None and sys_modules.get("_cw_guard") is not guard_mod:
+            tamper("sys-modules", "the guard module was removed or replaced in sys.modules (no effect on the hook)")
+        if guard_mod is not None and any(getattr(guard_mod, n, None) is not v for n, v in guard_snapshot):
+            tamper("monkey-patch", "a function of the guard module was replaced (no effect on the hook)")
+
+    guard_snapshot = tuple((n, v) for n, v in (vars(guard_mod).items() if guard_mod else ()) if callable(v))
+
+    # -- paths --------------------------------------------------------------------------------
+    def absolute(p: str) -> str:
+        if not p.startswith("/"):
+            p = getcwd() + "/" + p
+        if "/." in p or "//" in p:
+            parts: list[str] = []
+            for part in p.split("/"):
+                if part in ("", "."):
+                    continue
+                if part == "..":
+                    if parts:
+                        parts.pop()
+                else:
+                    parts.append(part)
+            p = "/" + "/".join(parts)
+        return p
+
+    def realpath(p: str, depth: int = 0) -> str:
+        head, _, name = p.rpartition("/")
+        if head:
+            rd = realdir_cache.get(head)
+            if rd is None:
+                rd = realpath(head, depth + 1) if depth < 40 else head
+                realdir_cache[head] = rd
+            head = rd
+        p = head + "/" + name
+        try:
+            if lstat(p).st_mode & 0o170000 == 0o120000 and depth < 40:
+                target = readlink(p)
+                return realpath(absolute(target if target.startswith("/") else head + "/" + target), depth + 1)
+        except (OSError, ValueError):
+            pass
+        return p
+
+    def protected(p: str) -> bool:
+        if p in prot_exact or p in prot_dirs or p.startswith(prot_prefix):
+            return True
+        base = p.rsplit("/", 1)[-1]
+        if any(gmatch(b, base) for b in prot_base):
+            return True
+        return any(gmatch(g, p) for g in prot_rest)
+
+    def as_path(obj: object) -> str | None:
+        t = _type(obj)
+        if t is _str:
+            return obj  # type: ignore[return-value]
+        if t is _bytes:
+            return fsdecode(obj)  # type: ignore[arg-type]
+        # PathLike: only trust __fspath__ implementations from the standard library
+        codes = [getattr(getattr(t, m, None), "__code__", None) for m in ("__fspath__", "__str__")]
+        if all(c is not None and c.co_filename.startswith(stdlib + "/") for c in codes):
+            try:
+                value = fspath(obj)  # type: ignore[call-overload]
+            except TypeError:
+                return None
+            return value if _type(value) is _str else fsdecode(value) if _type(value) is _bytes else None
+        return None
+
+    # -- handlers -----------------------------------------------------------------------------
+    def on_open(event: str, args: tuple[object, ...]) -> str | None:
+        raw = args[0]
+        if _type(raw) is _int:
+            return None
+        mode, flags = args[1], args[2] if len(args) > 2 else 0
+        writing = (mode is None and _type(flags) is _int and flags & _WRITE_FLAGS != 0) or (
+            _type(mode) is _str and ("w" in mode or "a" in mode or "x" in mode or "+" in mode))  # type: ignore[operator]
+        path = as_path(raw)
+        if path is None:
+            return check(event, "read", "<unverifiable path object>", "<path object of type "
+                         + _type(raw).__name__ + ">", chain_from(first_frame()))
+        path = absolute(path)
+        if not writing:
+            if path.startswith(code_dirs[0]) and path.endswith((".py", ".pyc")) and not protected(path):
+                return None  # module files in the interpreter's own trees
+            if not protected(path) and not protected(realpath(path)):
+                return None
+            return check(event, "read", path, path, chain_from(first_frame()))
+        if path in _ALWAYS_WRITABLE:
+            return None
+        frame = first_frame()
+        if frame is not None and frame.f_code.co_filename in _IMPORTLIB and "/__pycache__/" in path:
+            return None  # the import system writing its bytecode cache
+        return check(event, "write", realpath(path), path, chain_from(frame))
+
+    def on_fs(event: str, args: tuple[object, ...]) -> str | None:
+        frame = first_frame()
+        if frame is not None and frame.f_code.co_filename in _IMPORTLIB:
+            return None
+        paths = [as_path(a) for a in args[:2] if _type(a) in (_str, _bytes)]
+        if event in ("os.symlink", "os.link") and paths and paths[0] is not None:
+            src = absolute(paths[0])
+            if protected(src) or protected(realpath(src)):
+                return check(event, "read", src, src, chain_from(frame))
+            paths = paths[1:]
+        for p in paths if event != "os.mkdir" and event != "os.rmdir" else paths[:1]:
+            if p is None:
+                continue
+            p = absolute(p)
+            msg = check(event, "write", realpath(p), p, chain_from(frame))
+            if msg:
+                return msg
+        return None
+
+    def on_listdir(event: str, args: tuple[object, ...]) -> str | None:
+        path = as_path(args[0]) if args else None
+        if path is None:
+            return None
+        path = absolute(path)
+        if protected(path) or path in prot_dirs:
+            return check(event, "read", path, path, chain_from(first_frame()))
+        return None
+
+    def net_target(host: object, port: object) -> tuple[list[str], int, str] | None:
+        if _type(host) is _bytes:
+            host = host.decode("ascii", "replace")  # type: ignore[attr-defined]
+        if _type(host) is not _str:
+            return None
+        if _type(port) is _str and port.isdigit():  # type: ignore[attr-defined]
+            port = _int(port)  # type: ignore[call-overload]
+        port = port if _type(port) is _int else 0
+        hosts = [host, *sorted(resolved.get(host, ()))]  # type: ignore[call-overload]
+        return hosts, port, f"{host}:{port}"  # type: ignore[return-value]
+
+    def on_connect(event: str, args: tuple[object, ...]) -> str | None:
+        addr = args[1]
+        if _type(addr) in (_str, _bytes):
+            path = as_path(addr) or ""
+            return check(event, "net", (["unix:" + path], 0), "unix:" + path, chain_from(first_frame()))
+        if _type(addr) is not _tuple or len(addr) < 2:  # type: ignore[arg-type]
+            return check(event, "net", ([], 0), "<unknown address>", chain_from(first_frame()))
+        t = net_target(addr[0], addr[1])  # type: ignore[index]
+        if t is None:
+            return check(event, "net", ([], 0), "<unverifiable address>", chain_from(first_frame()))
+        hosts, port, shown = t
+        extra = {"via": hosts[1:]} if len(hosts) > 1 else None
+        return check(event, "net", (hosts, port), shown, chain_from(first_frame()), extra)
+
+    def on_lookup(event: str, args: tuple[object, ...]) -> str | None:
+        t = net_target(args[0], args[1] if len(args) > 1 else 0)
+        if t is None:
+            return None
+        hosts, port, shown = t
+        chain = chain_from(first_frame())
+        msg = check(event, "net", (hosts[:1], port), shown, chain)
+        if msg is None and hosts[0] and not hosts[0][0].isdigit():
+            try:
+                import _socket  # noqa: PLC0415
+
+                for info in _socket.getaddrinfo(hosts[0], port or None):
+                    resolved.setdefault(info[4][0], set()).add(hosts[0])
+            except OSError:
+                pass
+        return msg
+
+    def on_exec(event: str, args: tuple[object, ...]) -> str | None:
+        program, argv = "", None
+        if event == "subprocess.Popen":
+            argv = args[1]
+            program = args[0] if args[0] is not None else (argv[0] if _type(argv) is _list and argv else "")  # type: ignore[index]
+        elif event == "os.system":
+            program = args[0].split(None, 1)[0] if _type(args[0]) is _str and args[0].strip() else "sh"  # type: ignore[attr-defined]
+        elif event in ("os.fork", "os.forkpty"):
+            program = "<fork>"
+        elif event == "pty.spawn":
+            argv = args[0]
+            program = argv[0] if _type(argv) in (_list, _tuple) and argv else ""  # type: ignore[index]
+        else:
+            i = 1 if event == "os.spawn" else 0
+            program, argv = args[i], args[i + 1]
+        program = as_path(program) or "<unverifiable program>"
+        chain = chain_from(first_frame())
+        child = "guarded" if program == shim else "python" if program.rsplit("/", 1)[-1].startswith("python") else None
+        msg = check(event, "exec", program, program, chain, {"child": child} if child else None)
+        if msg is None and child == "guarded" and _type(argv) in (_list, _tuple) and all(_type(a) is _str for a in argv):  # type: ignore[attr-defined]
+            write_origin(list(argv[1:]), chain[0])  # type: ignore[index]
+        return msg
+
+    def write_origin(args: list[str], who: str) -> None:
+        key = sha256("\0".join(args).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        try:
+            mkdir(guard_dir + "/origin", 0o700)
+        except OSError:
+            pass
+        try:
+            with real_open(guard_dir + "/origin/" + key, "w", encoding="utf-8") as f:
+                f.write(who)
+        except OSError:
+            pass
+
+    def pth_check(frame: FrameType, source: object) -> str | None:
+        loc = frame.f_locals
+        fullname = loc.get("fullname")
+        if _type(fullname) is not _str or _type(source) is not _str:
+            return None
+        name = fullname.rsplit("/", 1)[-1]  # type: ignore[union-attr]
+        if name.startswith("!chainwarden") and "boot_from_pth" in source:  # type: ignore[operator]
+            return None
+        digest = sha256(source.rstrip("\r\n").encode("utf-8", "surrogateescape")).hexdigest()  # type: ignore[attr-defined]
+        root = fullname.rsplit("/", 1)[0]  # type: ignore[union-attr]
+        if not roots:
+            set_roots()
+        owner = next((owners(i).get(name) for i, (r, _t) in enumerate(roots) if r == root), None) or "unowned:" + name
+        record = {"ts": round(now(), 6), "pid": getpid(), "event": "site.pth", "capability": "pth", "package": owner,
+                  "chain": (owner,), "target": fullname, "line": loc.get("n", -1) + 1 if _type(loc.get("n")) is _int else 0,  # type: ignore[operator]
+                  "sha256": digest, "source": source[:200]}  # type: ignore[index]
+        if baseline is not None and digest in baseline.get(name, ()):
+            record["decision"] = "allowed"
+            log(record)
+            return None
+        record["decision"] = "refused" if enforce else "would-refuse"
+        log(record)
+        if not enforce:
+            return None
+        return (f"chainwarden guard: refused line {record['line']} of {fullname} (package '{owner}'): it is not in "
+                "the approved .pth baseline. Review it, then approve it with "
+                "`chainwarden verify --write-baseline FILE` and run with --baseline FILE.")
+
+    def on_compile(event: str, args: tuple[object, ...]) -> str | None:
+        frame = getframe(1)
+        while frame is not None and frame.f_code.co_filename == hooks_file:
+            frame = frame.f_back
+        if frame is None:
+            return None
+        if frame.f_code.co_filename == guard_file and frame.f_code.co_name == "_run_program":
+            return None  # the program the user asked to run
+        frame = first_frame()
+        if frame is None:
+            return None
+        code = frame.f_code
+        fn = code.co_filename
+        if fn in _IMPORTLIB and event == "marshal.loads":
+            return None  # the import system reading a bytecode cache
+        if fn in _IMPORTLIB:
+            caller = frame.f_back
+            loader = caller.f_locals.get("self") if caller is not None else None
+            if fn == "<frozen zipimport>" or _type(loader).__module__ == "_frozen_importlib_external":
+                return None  # the import system compiling a module file
+        if event == "compile":
+            if fn == site_file and code.co_name == "addpackage":
+                return pth_check(frame, args[0])
+            if fn.startswith(stdlib + "/"):
+                if fn.endswith(_CODEGEN):
+                    return None
+                src = args[0]
+                if fn.endswith(_ANNOTATIONS) and _type(src) is _str and all(c in _TYPE_EXPR for c in src):  # type: ignore[union-attr]
+                    return None
+        elif event == "marshal.loads" and fn.startswith(stdlib + "/") and fn.endswith("/pkgutil.py"):
+            return None
+        chain = chain_from(frame)
+        src = args[0] if args else None
+        shown = src[:80] if _type(src) in (_str, _bytes) else f"<{_type(src).__name__}>"  # type: ignore[index]
+        if _type(shown) is _bytes:
+            shown = shown.decode("utf-8", "replace")  # type: ignore[union-attr]
+        fname = args[1] if event == "compile" and len(args) > 1 and _type(args[1]) is _str else None
+        return check(event, "dynamic_code", None, shown, chain, {"filename": fname} if fname else None)  # type: ignore[arg-type]
+
+    def on_exec_code(event: str, args: tuple[object, ...]) -> str | None:
+        code = args[0]
+        fn = getattr(code, "co_filename", None)
+        if _type(fn) is not _str or not fn.startswith("<") or fn.startswith("<frozen"):  # type: ignore[union-attr]
+            return None
+        frame = first_frame()
+        if frame is not None and frame.f_code.co_filename == site_file and frame.f_code.co_name == "addpackage":
+            name = frame.f_locals.get("fullname", "")
+            owner = "unowned:" + str(name).rsplit("/", 1)[-1]
+            root = str(name).rsplit("/", 1)[0]
+            owner = next((owners(i).get(str(name).rsplit("/", 1)[-1]) for i, (r, _t) in enumerate(roots) if r == root), None) or owner
+        else:
+            owner = chain_from(frame)[0]
+        if owner != APP:
+            todo = [code]
+            while todo:
+                c = todo.pop()
+                dyn_code[id(c)] = (c, owner)
+                todo.extend(k for k in c.co_consts if _type(k) is _type(c))  # type: ignore[attr-defined]
+        return None
+
+    def on_native(event: str, args: tuple[object, ...]) -> str | None:
+        name = args[0] if event == "ctypes.dlopen" else args[1] if len(args) > 1 else None
+        frame = first_frame()
+        if event == "ctypes.dlopen" and name is None and frame is not None and \
+                frame.f_code.co_filename.endswith("/ctypes/__init__.py") and frame.f_code.co_name == "<module>":
+            return None  # `import ctypes` opening the running process itself
+        shown = name if _type(name) is _str else fsdecode(name) if _type(name) is _bytes else "<process>"  # type: ignore[arg-type]
+        return check(event, "native", shown, shown, chain_from(frame))
+
+    def on_introspect(event: str, args: tuple[object, ...]) -> str | None:  # noqa: ARG001
+        return check(event, "introspect", None, event, chain_from(first_frame()))
+
+    def on_private(event: str, args: tuple[object, ...]) -> str | None:
+        if event == "chainwarden.thread_start":
+            pending_threads[id(args[0])] = (args[0], chain_from(first_frame()))
+        elif event == "chainwarden.thread_begin":
+            got = pending_threads.pop(id(args[0]), None)
+            if got is not None:
+                thread_chain[args[1]] = got[1]  # type: ignore[index]
+        elif event == "chainwarden.thread_end":
+            thread_chain.pop(args[0], None)  # type: ignore[call-overload]
+        elif event == "chainwarden.site_done" and not state["site_done"]:
+            state["site_done"] = True
+            set_roots()
+        return None
+
+    def on_hook_added(event: str, args: tuple[object, ...]) -> str | None:  # noqa: ARG001
+        chain = chain_from(first_frame())
+        if chain != (APP,):
+            tamper("audit-hook-added", "package " + chain[0] + " added an audit hook (it cannot remove the guard's)")
+        return None
+
+    handlers: dict[str, Callable[[str, tuple[object, ...]], str | None]] = {
+        "open": on_open, "socket.connect": on_connect, "socket.sendto": on_connect,
+        "socket.getaddrinfo": on_lookup, "socket.gethostbyname": on_lookup,
+        "compile": on_compile, "marshal.loads": on_compile, "code.__new__": on_compile,
+        "exec": on_exec_code, "ctypes.dlopen": on_native, "ctypes.dlsym": on_native,
+        "os.listdir": on_listdir, "os.scandir": on_listdir, "sys.addaudithook": on_hook_added,
+        "chainwarden.thread_start": on_private, "chainwarden.thread_begin": on_private,
+        "chainwarden.thread_end": on_private, "chainwarden.site_done": on_private,
+    }
+    handlers.update(dict.fromkeys(_EXEC_EVENTS, on_exec))
+    handlers.update(dict.fromkeys(_FS_EVENTS, on_fs))
+    handlers.update(dict.fromkeys(_INTROSPECT, on_introspect))
+    dispatch = handlers.get
+
+    def decide(event: str, args: tuple[object, ...]) -> str | None:
+        handler = dispatch(event)
+        if handler is None:
+            return None
+        ident = get_ident()
+        if ident in busy:
+            return None
+        busy.add(ident)
+        try:
+            return handler(event, args)
+        except Exception as exc:  # noqa: BLE001 - fail closed: a guard bug must not let the event through
+            log({"ts": round(now(), 6), "pid": getpid(), "event": event, "capability": "internal-error",
+                 "package": "?", "target": type(exc).__name__, "decision": "denied" if enforce else "would-deny"})
+            return None if not enforce else f"chainwarden guard: internal error while checking {event}; refused"
+        finally:
+            busy.discard(ident)
+
+    def hook(event: str, args: tuple[object, ...], _decide: Callable[..., str | None] = decide,
+             _error: type[Exception] = PermissionError) -> None:
+        message = _decide(event, args)
+        if message is not None:
+            del _decide  # the traceback of the PermissionError must not lead back to the guard's state
+            raise _error(message)
+
+    def register_wrapper(fn: object) -> None:
+        wrapper.append(fn)
+
+    return hook, register_wrapper

@@ -1,0 +1,64 @@
+"""Pattern matching shared by the guard runtime and the policy compiler (standard library only).
+
+Kept free of `re` and `fnmatch` on purpose: importing `re` costs ~6 ms at interpreter start, and a
+matcher whose helpers live in another module's globals could be swapped out by code in the guarded
+program. Both functions here only use their arguments and built-in string methods.
+"""
+
+from __future__ import annotations
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """Match `text` against a path glob: `**` spans directories, `*` and `?` stay inside one.
+
+    A pattern ending in `/**` also matches the directory itself.
+    """
+    if pattern.endswith("/**") and text == pattern[:-3]:
+        return True
+    stack = [(0, 0)]
+    seen: set[tuple[int, int]] = set()
+    plen = len(pattern)
+    tlen = len(text)
+    while stack:
+        i, j = stack.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        while i < plen:
+            c = pattern[i]
+            if c == "*":
+                double = pattern.startswith("**", i)
+                nxt = i + (2 if double else 1)
+                k = j
+                while k <= tlen:
+                    stack.append((nxt, k))
+                    if k < tlen and not double and text[k] == "/":
+                        break
+                    k += 1
+                break
+            if j >= tlen or (c == "?" and text[j] == "/") or (c not in "?" and c != text[j]):
+                break
+            i += 1
+            j += 1
+        else:
+            if j == tlen:
+                return True
+    return False
+
+
+def host_match(pattern: str, host: str, port: int, _glob: object = glob_match) -> bool:
+    """Match `host:port` against a pattern such as `*.openai.com:443`, `127.0.0.1:*` or `*`."""
+    if pattern == "*":
+        return True
+    hpat, sep, ppat = pattern.rpartition(":")
+    if not sep or hpat.endswith(":"):  # no port given, or a bare IPv6 address
+        hpat, ppat = pattern, "*"
+    if hpat.startswith("[") and hpat.endswith("]"):
+        hpat = hpat[1:-1]
+    if ppat != "*":
+        low, dash, high = ppat.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            return False
+        if not int(low) <= port <= int(high if dash else low):
+            return False
+    return bool(_glob(hpat.lower().replace("/", ""), host.lower().replace("/", "")))  # type: ignore[operator]
