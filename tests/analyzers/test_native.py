@@ -121,11 +121,25 @@ def test_named_like_a_library_but_is_not_one() -> None:
 @pytest.mark.parametrize("name", ["demo/_runtime/bun", "demo/bin/node.exe", "demo/bin/deno"])
 def test_runtime_by_name(name: str) -> None:
     data = pe(dll=False) if name.endswith(".exe") else elf("pie")
-    assert rules({**PLATFORM_WHEEL, name: data}) == ["CW304"]
+    findings = judge({**PLATFORM_WHEEL, name: data})
+    assert [(f.rule_id, f.severity) for f in findings] == [("CW304", Severity.MEDIUM)]
 
 
 def test_runtime_by_strings_under_any_name() -> None:
     assert rules({**PLATFORM_WHEEL, "demo/_bin/helper": elf("pie", extra=b"BUN_INSTALL")}) == ["CW304"]
+
+
+@pytest.mark.parametrize(
+    ("files", "kind"),
+    [
+        ({**PURE_WHEEL, "demo/_runtime/bun": elf("pie")}, ArtifactKind.WHEEL),
+        ({"demo-1.0/demo/bin/node": elf("pie")}, ArtifactKind.SDIST),
+        ({**PLATFORM_WHEEL, "demo/hangup.wav": elf("pie", extra=b"oven-sh/bun")}, ArtifactKind.WHEEL),
+    ],
+)
+def test_runtime_where_no_binary_belongs_is_high(files: dict[str, bytes], kind: ArtifactKind) -> None:
+    findings = judge(files, kind)
+    assert [(f.rule_id, f.severity) for f in findings] == [("CW304", Severity.HIGH)]
 
 
 def test_executable_without_suffix_in_platform_wheel_is_expected() -> None:

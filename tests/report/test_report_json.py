@@ -8,7 +8,7 @@ import json
 
 import jsonschema
 import pytest
-from report_builders import HOSTILE, SCRIPT_FILE, empty, hostile, sample, verdict_for, wheel_result, finding
+from report_builders import HOSTILE, SCRIPT_FILE, empty, finding, hostile, sample, verdict_for, wheel_result
 
 from chainwarden.models import ScanReport, Severity, Trigger
 from chainwarden.policy import Ignore

@@ -8,7 +8,15 @@ import unicodedata
 
 from report_builders import ANSI, BIDI, empty, finding, hostile, sample, verdict_for, wheel_result
 
-from chainwarden.models import ArtifactKind, ArtifactRef, ArtifactResult, PackageMetadata, ScanReport, Severity, Unscanned
+from chainwarden.models import (
+    ArtifactKind,
+    ArtifactRef,
+    ArtifactResult,
+    PackageMetadata,
+    ScanReport,
+    Severity,
+    Unscanned,
+)
 from chainwarden.policy import Ignore
 from chainwarden.report import render
 

@@ -247,3 +247,31 @@ def gguf(metadata: dict[str, str]) -> bytes:
 
 SEVEN_ZIP = b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 24
 HDF5 = b"\x89HDF\r\n\x1a\n" + b"\x00" * 64
+
+
+# -- judging --------------------------------------------------------------------------------------------
+
+
+def findings_for(data: bytes, path: str = "model.bin") -> list[object]:
+    """The model analyzer's findings for one file, facts passed through the cache codec as the engine does."""
+    from chainwarden.analyzers.base import ArtifactView
+    from chainwarden.analyzers.mlmodels.analyzer import ModelAnalyzer
+    from chainwarden.analyzers.mlmodels.facts import ModelFacts
+    from chainwarden.codec import from_jsonable, to_jsonable
+    from chainwarden.models import ArtifactKind, ArtifactRef, Member
+
+    analyzer = ModelAnalyzer()
+    member = Member(path, len(data))
+    view = ArtifactView(ArtifactRef(ArtifactKind.DIRECTORY, "/fixture", "fixture"), ArtifactKind.DIRECTORY, None, (member,))
+    assert analyzer.select(member, view), path
+    facts = from_jsonable(ModelFacts, to_jsonable(analyzer.extract(data)))
+    return list(analyzer.judge(view, {path: facts}))
+
+
+def rule_ids(data: bytes, path: str = "model.bin") -> set[str]:
+    return {f.rule_id for f in findings_for(data, path)}  # type: ignore[attr-defined]
+
+
+def blocked(data: bytes, path: str = "model.bin") -> bool:
+    """At least one finding at the default blocking threshold (high)."""
+    return any(f.severity >= 3 for f in findings_for(data, path))  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from chainwarden.advisories.model import AdvisoryFormatError, parse_advisory
@@ -66,7 +67,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) ->
     where = f"{label}: {info.filename}"
     try:
         raw = archive.read(info)  # checks the CRC
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
         msg = f"{where}: damaged member ({exc})"
         raise DumpError(msg) from None
     try:

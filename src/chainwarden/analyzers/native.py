@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from chainwarden.analyzers.base import Analyzer, ArtifactView
-from chainwarden.models import ArtifactKind, Confidence, Evidence, Finding, Location, Member, Trigger
+from chainwarden.models import ArtifactKind, Confidence, Evidence, Finding, Location, Member, Severity, Trigger
 from chainwarden.rules import native as rules
 
 if TYPE_CHECKING:
@@ -294,10 +294,19 @@ class NativeAnalyzer(Analyzer[NativeFacts]):
         if expected:
             yield self._expected(view, expected)
 
-    def _finding(self, view: ArtifactView, rule: Rule, path: str, message: str, evidence: Evidence) -> Finding:
+    def _finding(
+        self,
+        view: ArtifactView,
+        rule: Rule,
+        path: str,
+        message: str,
+        evidence: Evidence,
+        *,
+        severity: Severity | None = None,
+    ) -> Finding:
         return Finding(
             rule_id=rule.id,
-            severity=rule.severity,
+            severity=rule.severity if severity is None else severity,
             message=message,
             location=Location(artifact=view.label, path=path),
             trigger=Trigger.NONE,
@@ -315,8 +324,13 @@ class NativeAnalyzer(Analyzer[NativeFacts]):
         runtime = f.runtime or (_RUNTIME_NAMES.get(name, "") if f.role in (EXECUTABLE, UNKNOWN) else "")
         disguised = _suffix(path) in _ASSET_SUFFIXES
         if runtime:
-            message = f"{path} is a bundled {runtime} JavaScript runtime ({what})"
-            return self._finding(view, rules.BUNDLED_RUNTIME, path, message, evidence)
+            # Some platform wheels ship a runtime on purpose (playwright's node driver); one
+            # hidden in a source or pure-Python distribution, or under an asset name, is not.
+            odd = disguised or pure or view.kind in (ArtifactKind.SDIST, ArtifactKind.DIRECTORY)
+            where = " where no compiled code is expected" if odd else ""
+            message = f"{path} is a bundled {runtime} JavaScript runtime ({what}){where}"
+            severity = Severity.HIGH if odd else None
+            return self._finding(view, rules.BUNDLED_RUNTIME, path, message, evidence, severity=severity)
         if disguised:
             message = f"{path} is a native {what} disguised under a {_suffix(path)} name"
             return self._finding(view, rules.DISGUISED_BINARY, path, message, evidence)

@@ -12,7 +12,7 @@ from chainwarden import __version__
 from chainwarden.artifact import ArtifactError
 from chainwarden.cli.common import IO, add_output_arguments, emit, policy_from_args
 from chainwarden.cli.exit_codes import ExitCode
-from chainwarden.diff.baseline import Baseline, choose_baseline, open_baseline
+from chainwarden.diff.baseline import Baseline, open_baseline, previous_release
 from chainwarden.diff.release import ReleaseDiff, as_report, diff_artifacts, no_baseline_finding
 from chainwarden.engine import Scanner, ScanOptions
 from chainwarden.models import ArtifactResult, ScanReport
@@ -139,25 +139,3 @@ def _prefer(files: tuple[IndexFile, ...], like_name: str) -> IndexFile:
     wheels = [f for f in files if f.kind == "wheel"]
     pure = [f for f in wheels if f.filename.endswith("-none-any.whl")]
     return (pure or wheels or list(files))[0]
-
-
-def previous_release(new: Artifact, options: SourceOptions) -> tuple[tuple[str, ...], Artifact] | str:
-    """The previous release of `new` on the index, opened; or the reason there is none."""
-    from chainwarden.index_client import IndexClient, IndexClientError  # noqa: PLC0415
-
-    meta = new.metadata
-    if meta is None or not meta.name or not meta.version:
-        return f"{new.ref.label} has no name and version in its metadata, so its previous release is unknown"
-    client = IndexClient(options.index_url, timeout=options.timeout)
-    try:
-        page = client.project(meta.name)
-    except IndexClientError as err:
-        return f"cannot list {meta.name} on the index: {err}"
-    baseline = choose_baseline(page, meta.version, new.ref.label)
-    if isinstance(baseline, str):
-        return baseline
-    try:
-        old = open_baseline(client, baseline, options.cache_dir, offline=options.offline)
-    except ArtifactError as err:
-        return f"cannot fetch {baseline.file.filename}: {err}"
-    return (*baseline.notes, f"compared with the previous release {meta.name} {baseline.version}"), old

@@ -15,14 +15,15 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from chainwarden.artifact import ArtifactError
-from chainwarden.index_client import IndexFile
+from chainwarden.index_client import IndexClient, IndexClientError, IndexFile
 from chainwarden.models import ArtifactKind, ArtifactRef
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from chainwarden.artifact import Artifact
-    from chainwarden.index_client import IndexClient, ProjectFiles
+    from chainwarden.index_client import ProjectFiles
+    from chainwarden.sources.base import SourceOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +116,23 @@ def open_baseline(client: IndexClient, baseline: Baseline, cache_dir: Path, *, o
         return WheelArtifact(path, ref, index_file=file)
     ref = ArtifactRef(ArtifactKind.SDIST, str(path), label=file.filename, sha256=path.name)
     return SdistArtifact(path, ref, index_file=file)
+
+
+def previous_release(new: Artifact, options: SourceOptions) -> tuple[tuple[str, ...], Artifact] | str:
+    """The previous release of `new` on the index, opened; or the reason there is none."""
+    meta = new.metadata
+    if meta is None or not meta.name or not meta.version:
+        return f"{new.ref.label} has no name and version in its metadata, so its previous release is unknown"
+    client = IndexClient(options.index_url, timeout=options.timeout)
+    try:
+        page = client.project(meta.name)
+    except IndexClientError as err:
+        return f"cannot list {meta.name} on the index: {err}"
+    baseline = choose_baseline(page, meta.version, new.ref.label)
+    if isinstance(baseline, str):
+        return baseline
+    try:
+        old = open_baseline(client, baseline, options.cache_dir, offline=options.offline)
+    except ArtifactError as err:
+        return f"cannot fetch {baseline.file.filename}: {err}"
+    return (*baseline.notes, f"compared with the previous release {meta.name} {baseline.version}"), old

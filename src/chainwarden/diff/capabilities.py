@@ -91,9 +91,22 @@ class CapabilityChange:
         return describe_capability(self.finding)
 
 
+#: Most telling first; a capability implied by a stronger one is left out of the phrase.
+_CAPABILITY_RANK = tuple(_CAPABILITY_WORDS)
+_IMPLIED = {"decode": "decode-exec", "env-read": "env-dump", "exec-literal": "dynamic-code"}
+_MAX_WORDS = 4
+
+
 def describe_capability(finding: Finding) -> str:
-    words = [_CAPABILITY_WORDS.get(c, c) for c in finding.capabilities]
-    what = ", ".join(dict.fromkeys(words)) if words else _rule_title(finding.rule_id)
+    caps = set(finding.capabilities)
+    caps -= {weak for weak, strong in _IMPLIED.items() if strong in caps}
+    ordered = sorted(
+        caps, key=lambda c: (_CAPABILITY_RANK.index(c) if c in _CAPABILITY_RANK else len(_CAPABILITY_RANK), c)
+    )
+    words = [_CAPABILITY_WORDS.get(c, c) for c in ordered[:_MAX_WORDS]]
+    if len(ordered) > _MAX_WORDS:
+        words.append(f"{len(ordered) - _MAX_WORDS} more")
+    what = ", ".join(words) if words else _rule_title(finding.rule_id)
     when = _TRIGGER_WORDS.get(finding.trigger, "")
     return f"{what} reachable {when}".strip() if when and finding.trigger is not Trigger.CALL else what
 

@@ -86,17 +86,20 @@ def _version(artifact: Artifact) -> str:
     return artifact.metadata.version if artifact.metadata else ""
 
 
-def diff_artifacts(old: Artifact, new: Artifact, scanner: Scanner | None = None) -> ReleaseDiff:
-    """Diff two open artifacts. Without a scanner only structural changes are reported."""
+def diff_artifacts(
+    old: Artifact, new: Artifact, scanner: Scanner | None = None, *, new_result: ArtifactResult | None = None
+) -> ReleaseDiff:
+    """Diff two open artifacts. Without a scanner only structural changes are reported.
+    `new_result` is the new side's scan result when the caller already has it."""
     started = time.perf_counter()
     label = _label(new)
     files = diff_files(old, new, _version(old), _version(new))
     old_findings: tuple[Finding, ...] = ()
-    new_result: ArtifactResult | None = None
     unscanned = [Unscanned(label, path, f"not compared: {reason}") for path, reason in files.unreadable]
     if scanner is not None:
         old_result = scanner.scan_artifact(old)
-        new_result = scanner.scan_artifact(new)
+        if new_result is None:
+            new_result = scanner.scan_artifact(new)
         old_findings = old_result.findings
         unscanned.extend(new_result.unscanned)
     changes = new_capabilities(old_findings, new_result.findings if new_result else (), files.renames)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chainwarden.guard.runtime._cw_guard import SECRETS
-from chainwarden.guard.runtime._cw_hooks import normalize_name
+from chainwarden.guard.runtime._cw_match import normalize_name
 from chainwarden.policy import ConfigError
 
 MODES = ("monitor", "enforce", "learn")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chainwarden import rules
-from chainwarden.models import ArtifactKind, Severity
+from chainwarden.models import ArtifactKind, Severity, Trigger
 from chainwarden.report.common import Judgement, Status, clip, visible
 
 if TYPE_CHECKING:
@@ -194,6 +194,7 @@ def _result(
         physical["region"] = region
     status = judged.status(finding)
     where = f"{result.name}: {finding.location.path}" if finding.location.path else result.name
+    runs = f" (runs at {finding.trigger.value})" if finding.trigger is not Trigger.NONE else ""
     properties: dict[str, Any] = {
         "severity": finding.severity.label,
         "confidence": finding.confidence.label,
@@ -217,7 +218,7 @@ def _result(
         "ruleIndex": rule_index[finding.rule_id],
         "kind": "fail",
         "level": _LEVEL[finding.severity],
-        "message": {"text": _shown(f"{finding.message} [{finding.trigger.value}] in {where}")},
+        "message": {"text": _shown(f"{finding.message}{runs} in {where}")},
         "locations": [
             {
                 "physicalLocation": physical,

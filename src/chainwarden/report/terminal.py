@@ -78,7 +78,11 @@ def _finding_lines(finding: Finding, *, color: bool) -> list[str]:
         lines += _excerpt(stage.preview, _MAX_PREVIEW_LINES, f"{_INDENT}  > ")
     if finding.capabilities:
         lines.append(f"{_INDENT}capabilities: {', '.join(sanitize(c) for c in finding.capabilities)}")
-    lines += [f"{_INDENT}{sanitize(k)}: {clip(sanitize(v), _MAX_LINE)}" for k, v in finding.evidence.detail]
+    lines += [
+        f"{_INDENT}{sanitize(k)}: {clip(sanitize(v), _MAX_LINE)}"
+        for k, v in finding.evidence.detail
+        if not (k == "capabilities" and finding.capabilities)  # already shown above
+    ]
     return lines
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chainwarden.rules import advisories, archive, core, diff, gate, mlmodels, native, provenance, pth
+from chainwarden.rules import advisories, archive, core, diff, gate, mlmodels, native, provenance, pth, python
 
 if TYPE_CHECKING:
     from chainwarden.rules import Rule
 
-_MODULES = (core, archive, provenance, diff, pth, native, advisories, mlmodels, gate)
+_MODULES = (core, archive, provenance, diff, pth, native, advisories, mlmodels, gate, python)
 
 
 def _build() -> dict[str, Rule]:

@@ -66,11 +66,13 @@ NAMED_NATIVE_NOT_BINARY = Rule(
 BUNDLED_RUNTIME = Rule(
     id="CW304",
     title="Bundled JavaScript runtime executable",
-    severity=Severity.HIGH,
+    severity=Severity.MEDIUM,
     rationale=(
         "A Python package that carries a Bun, Node.js or Deno executable can run JavaScript "
         "that Python-focused review never reads. The 2025-2026 Shai-Hulud and lightning attacks "
-        "ran their stealers on a bundled or downloaded Bun runtime."
+        "ran their stealers on a bundled or downloaded Bun runtime. Some platform wheels ship a "
+        "runtime on purpose (medium); in an sdist, a pure-Python wheel or under an asset name "
+        "the finding is high."
     ),
     references=(_LIGHTNING,),
     attack="T1059.007",

@@ -32,14 +32,20 @@ class MemberError(Exception):
     """A member that cannot be read (encrypted, unknown compression, broken header)."""
 
 
-def read_member(buf: Buffer, info: zipfile.ZipInfo, limit: int = MAX_MEMBER_BYTES) -> tuple[bytes, bool]:
-    """The member's bytes (at most `limit`) and whether its CRC matched. Raises MemberError."""
+def read_member(buf: Buffer, info: zipfile.ZipInfo, limit: int = MAX_MEMBER_BYTES) -> tuple[bytes, list[str]]:
+    """The member's bytes (at most `limit`) and what is odd about it, read as PyTorch reads it:
+    the encryption flag, the CRC and the local header's name do not stop the read.
+    Raises MemberError when there is nothing to read."""
+    odd: list[str] = []
     if info.flag_bits & 0x1:
-        raise MemberError("encrypted")
+        odd.append("the encryption flag is set (PyTorch ignores it and reads the member)")
     off = info.header_offset
     if bytes(buf[off : off + 4]) != _LOCAL_HEADER:
         raise MemberError("no local file header where the central directory points")
     name_len, extra_len = struct.unpack("<HH", buf[off + 26 : off + 30])
+    local_name = bytes(buf[off + 30 : off + 30 + name_len])
+    if local_name not in (info.orig_filename.encode("utf-8"), info.orig_filename.encode("cp437", "replace")):
+        odd.append(f"the local header names it {local_name[:80]!r}")
     start = off + 30 + name_len + extra_len
     raw = bytes(buf[start : start + info.compress_size])
     if len(raw) < info.compress_size:
@@ -60,7 +66,9 @@ def read_member(buf: Buffer, info: zipfile.ZipInfo, limit: int = MAX_MEMBER_BYTE
     if len(data) >= limit and info.file_size > limit:
         msg = f"larger than {limit} bytes"
         raise MemberError(msg)
-    return data, zlib.crc32(data) == info.CRC
+    if zlib.crc32(data) != info.CRC and len(data) == info.file_size:
+        odd.append("CRC-32 mismatch (PyTorch does not check it)")
+    return data, odd
 
 
 def _odd_name(name: str) -> bool:
@@ -121,12 +129,12 @@ def _read(buf: Buffer, info: zipfile.ZipInfo, where: str, ctx: Context) -> bytes
     if not ctx.spend(min(info.file_size, MAX_MEMBER_BYTES), path):
         return None
     try:
-        data, crc_ok = read_member(buf, info)
+        data, odd = read_member(buf, info)
     except MemberError as err:
         ctx.issue(IssueKind.UNVERIFIABLE, path, 0, f"zip member cannot be read: {err}")
         return None
-    if not crc_ok:
-        ctx.issue(IssueKind.CONTAINER_ANOMALY, path, 0, "CRC-32 mismatch: loaders that skip the check still read it")
+    for problem in odd:
+        ctx.issue(IssueKind.CONTAINER_ANOMALY, path, 0, f"zip member anomaly: {problem}")
     return data
 
 
@@ -136,12 +144,20 @@ def _torch(buf: Buffer, files: list[zipfile.ZipInfo], where: str, ctx: Context) 
         listed = ", ".join(i.filename for i in data_pkls[:5])
         ctx.issue(IssueKind.CONTAINER_ANOMALY, where, 0, f"several data.pkl entries ({listed})")
     for info in files:
-        if not info.filename.endswith(_PICKLE_SUFFIXES):
+        if not info.filename.endswith(_PICKLE_SUFFIXES) and not _pickle_inside(buf, info):
             continue
         data = _read(buf, info, where, ctx)
         if data is not None:
             analyse_pickle(data, 0, len(data), _join(where, info.filename), ctx)
     return ModelFormat.TORCH_ZIP
+
+
+def _pickle_inside(buf: Buffer, info: zipfile.ZipInfo) -> bool:
+    """A pickle under another name (picklescan GHSA-769v-p64c-89pr); tensor data under data/ is skipped."""
+    if "/data/" in f"/{info.filename}":
+        return False
+    head = _read_head(buf, info)
+    return bool(head) and looks_like_pickle(head, 0, len(head))
 
 
 def _keras(buf: Buffer, files: list[zipfile.ZipInfo], where: str, ctx: Context) -> ModelFormat:
@@ -192,7 +208,7 @@ def _max_depth() -> int:
     return MAX_DEPTH
 
 
-def _read_head(buf: Buffer, info: zipfile.ZipInfo) -> bytes | None:
+def _read_head(buf: Buffer, info: zipfile.ZipInfo) -> bytes:
     try:
         data, _ = read_member(buf, info, limit=64 * 1024)
     except MemberError:

@@ -31,8 +31,6 @@ AUTOLOAD_GROUPS = frozenset(
         "distutils.commands",
         "distutils.setup_keywords",
         "egg_info.writers",
-        "console_scripts",
-        "gui_scripts",
         "pip.plugins",
         "pyinstaller40",
         "mkdocs.plugins",
@@ -154,13 +152,13 @@ def _entry_point_roots(pkg: Package) -> list[Root]:
         module = module.strip()
         attr = attr.split("[", 1)[0].strip()
         how = f"entry point {ep.group}:{ep.name}"
-        trigger = Trigger.IMPORT if ep.group in AUTOLOAD_GROUPS - {"console_scripts", "gui_scripts"} else Trigger.ENTRY_POINT
+        trigger = Trigger.IMPORT if ep.group in AUTOLOAD_GROUPS else Trigger.ENTRY_POINT
         top = pkg.module_top(module)
         if top is not None:
             out.append(Root(top, trigger, how))
         target = pkg.function(f"{module}.{attr}", "") if attr else None
         if target is not None:
-            out.append(Root(target, Trigger.ENTRY_POINT, how))
+            out.append(Root(target, trigger, how))
     return out
 
 

@@ -12,7 +12,7 @@ import sys
 
 import _thread
 
-from _cw_match import glob_match, host_match
+from _cw_match import glob_match, host_match, normalize_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,13 +35,6 @@ _EXEC_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "o
 _FS_EVENTS = ("os.mkdir", "os.remove", "os.rmdir", "os.rename", "os.symlink", "os.link", "os.truncate")
 _VERBS = {"net": "connect to", "read": "read", "write": "write", "exec": "run", "dynamic_code": "run code built from",
           "native": "load native library", "introspect": "inspect the interpreter via", "pth": "run .pth line"}
-
-
-def normalize_name(name: str) -> str:
-    out = name.lower().replace("_", "-").replace(".", "-")
-    while "--" in out:
-        out = out.replace("--", "-")
-    return out
 
 
 def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa: C901, PLR0915

@@ -50,6 +50,8 @@ def host_match(pattern: str, host: str, port: int, _glob: object = glob_match) -
     """Match `host:port` against a pattern such as `*.openai.com:443`, `127.0.0.1:*` or `*`."""
     if pattern == "*":
         return True
+    if pattern.startswith("unix:"):
+        return _glob(pattern, host)  # type: ignore[operator]
     hpat, sep, ppat = pattern.rpartition(":")
     if not sep or hpat.endswith(":"):  # no port given, or a bare IPv6 address
         hpat, ppat = pattern, "*"
@@ -62,3 +64,11 @@ def host_match(pattern: str, host: str, port: int, _glob: object = glob_match) -
         if not int(low) <= port <= int(high if dash else low):
             return False
     return bool(_glob(hpat.lower().replace("/", ""), host.lower().replace("/", "")))  # type: ignore[operator]
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalisation of a distribution name."""
+    out = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out
