@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 import zipfile
 
 import pytest
@@ -19,7 +18,9 @@ from chainwarden.advisories.services.offline import OfflineService
 
 def test_built_from_real_records_answers_litellm(offline_db):
     report = check(OfflineService(offline_db), [Query("litellm", "1.82.8"), Query("litellm", "1.82.6")])
-    assert [(m.name, m.version, m.id, m.malicious) for m in report.matches] == [("litellm", "1.82.8", "MAL-2026-2144", True)]
+    assert [(m.name, m.version, m.id, m.malicious) for m in report.matches] == [
+        ("litellm", "1.82.8", "MAL-2026-2144", True)
+    ]
 
 
 def test_info_counts_the_records(offline_db, pysec_records):
@@ -58,7 +59,10 @@ def test_withdrawn_record_is_stored_but_never_matches(tmp_path, mal_record):
         (make_zip([], {"A.json": b"{not json"}), "invalid JSON"),
         (make_zip([], {"A.json": b"[1, 2]"}), "must be a JSON object"),
         (make_zip([], {"A.json": json.dumps({"id": "A"}).encode()}), "no 'modified'"),
-        (make_zip([{"id": "A", "modified": "x"}], {"dup/A.json": json.dumps({"id": "A", "modified": "x"}).encode()}), "twice"),
+        (
+            make_zip([{"id": "A", "modified": "x"}], {"dup/A.json": json.dumps({"id": "A", "modified": "x"}).encode()}),
+            "twice",
+        ),
     ],
 )
 def test_bad_dumps_are_refused(data, message):
@@ -125,15 +129,6 @@ def test_stale_database_is_noted(tmp_path, mal_record):
     conn.close()
     result = OfflineService(path).lookup([Query("litellm", "1.82.8")])
     assert any("days old" in note for note in result.notes)
-
-
-def test_five_hundred_lookups_are_fast(offline_db, pysec_records):
-    names = sorted({a["package"]["name"] for r in pysec_records for a in r.get("affected", [])})[:500]
-    queries = [Query(n, "0.0.1") for n in names]
-    started = time.perf_counter()
-    check(OfflineService(offline_db), queries)
-    # The benchmark (bench/advisories.py) measures this properly; here only a generous ceiling.
-    assert time.perf_counter() - started < 5.0
 
 
 def test_zip_members_larger_than_a_record_could_be_are_refused():

@@ -90,7 +90,9 @@ def test_osv_querybatch_then_one_get_per_record(mal_record):
                 {"package": {"name": "six", "ecosystem": "PyPI"}, "version": "1.16.0"},
             ]
         }
-        return json.dumps({"results": [{"vulns": [{"id": "MAL-2026-2144", "modified": mal_record["modified"]}]}, {}]}).encode()
+        return json.dumps(
+            {"results": [{"vulns": [{"id": "MAL-2026-2144", "modified": mal_record["modified"]}]}, {}]}
+        ).encode()
 
     client = Replay({"https://api.osv.dev/v1/vulns/MAL-2026-2144": json.dumps(mal_record).encode()}, [batch])
     report = check(OsvService(client), [Query("litellm", "1.82.8"), Query("six", "1.16.0")])
@@ -129,7 +131,8 @@ def test_osv_record_that_cannot_be_fetched_skips_its_package():
     batch = lambda body: json.dumps({"results": [{"vulns": [{"id": "GHSA-gone"}]}]}).encode()  # noqa: E731
     report = check(OsvService(Replay({}, [batch])), [Query("a", "1")])
     assert report.matches == ()
-    assert report.skipped and "GHSA-gone" in report.skipped[0].reason
+    assert report.skipped
+    assert "GHSA-gone" in report.skipped[0].reason
 
 
 @pytest.mark.parametrize("answer", [b"<html>", b"[]", json.dumps({"results": [{}, {}]}).encode()])

@@ -235,6 +235,13 @@ def test_startup_modules_are_roots_for_the_python_engine() -> None:
     assert startup_modules(view, facts) == ("pkg_boot", "other.mod")
 
 
+def test_flood_of_executable_lines_is_not_a_way_to_hide() -> None:
+    data = b"".join(b"import m%d\n" % i for i in range(2100)) + b"import base64; exec(base64.b64decode('eA=='))\n"
+    facts = extract_pth(data)
+    assert facts.unanalysed_exec_lines == 101
+    assert top({"flood.pth": data}) == Severity.HIGH
+
+
 def test_hostile_bytes_never_raise() -> None:
     for data in (b"", b"\xff\xfe\x00", b"import " + b"(" * 5000, b"import os;" * 20000, bytes(range(256)) * 4):
         extract_pth(data)

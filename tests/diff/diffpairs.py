@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from chainwarden.analyzers.base import Analyzer, ArtifactView
 from chainwarden.artifact import Artifact, ArtifactError
@@ -20,17 +19,21 @@ from chainwarden.models import (
     Finding,
     Location,
     Member,
-    PackageMetadata,
     Severity,
     Trigger,
 )
 from chainwarden.sources.metadata import parse_core_metadata
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
 
 class MemoryArtifact(Artifact):
     """A wheel-like artifact held in a dict: path -> bytes."""
 
-    def __init__(self, files: Mapping[str, bytes], *, kind: ArtifactKind = ArtifactKind.WHEEL, label: str = "mem") -> None:
+    def __init__(
+        self, files: Mapping[str, bytes], *, kind: ArtifactKind = ArtifactKind.WHEEL, label: str = "mem"
+    ) -> None:
         self.files = dict(files)
         self.ref = ArtifactRef(kind, f"memory:{label}", label=label)
         meta_path = next((p for p in self.files if p.endswith(".dist-info/METADATA") or p == "PKG-INFO"), None)
@@ -65,7 +68,15 @@ def metadata(name: str, version: str, *, requires: Sequence[str] = (), author: s
     return ("\n".join(lines) + "\n\n").encode()
 
 
-def wheel(name: str, version: str, files: Mapping[str, bytes], *, requires: Sequence[str] = (), entry_points: str = "", author: str = "BerriAI") -> MemoryArtifact:
+def wheel(
+    name: str,
+    version: str,
+    files: Mapping[str, bytes],
+    *,
+    requires: Sequence[str] = (),
+    entry_points: str = "",
+    author: str = "BerriAI",
+) -> MemoryArtifact:
     dist = f"{name}-{version}.dist-info"
     all_files = dict(files)
     all_files[f"{dist}/METADATA"] = metadata(name, version, requires=requires, author=author)
@@ -167,7 +178,9 @@ class DecodeExecAnalyzer(Analyzer[ExecFacts]):
         for path, f in facts.items():
             if not f.decode_exec:
                 continue
-            trigger = Trigger.INTERPRETER_START if path.endswith(".pth") else Trigger.IMPORT if f.top_level else Trigger.CALL
+            trigger = (
+                Trigger.INTERPRETER_START if path.endswith(".pth") else Trigger.IMPORT if f.top_level else Trigger.CALL
+            )
             yield Finding(
                 "TEST001",
                 Severity.CRITICAL,
@@ -183,4 +196,3 @@ def entry_points(pairs: Iterable[tuple[str, str, str]]) -> str:
     for group, name, value in pairs:
         groups.setdefault(group, []).append(f"{name} = {value}")
     return "".join(f"[{g}]\n" + "\n".join(v) + "\n" for g, v in groups.items())
-

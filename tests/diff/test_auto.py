@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from diffpairs import PROXY_MALICIOUS, PTH_MALICIOUS, litellm_files
-from support import IndexedFile, IndexServer, make_wheel
 
 from chainwarden.diff.auto import with_previous_release
-from chainwarden.engine import ScanOptions, Scanner
+from chainwarden.engine import Scanner, ScanOptions
 from chainwarden.models import ArtifactKind, ArtifactRef, ArtifactResult
+from support import IndexedFile, IndexServer, make_wheel
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _publish(tmp_path: Path, index_server: IndexServer, *versions: str) -> None:

@@ -31,12 +31,19 @@ def test_yanked_predecessors_are_skipped_and_said() -> None:
     base = choose_baseline(_page("requests"), "2.32.2", "requests-2.32.2-py3-none-any.whl")
     assert isinstance(base, Baseline)
     assert base.version == "2.31.0"
-    assert base.notes == ("requests 2.32.1 skipped: every file is yanked", "requests 2.32.0 skipped: every file is yanked")
+    assert base.notes == (
+        "requests 2.32.1 skipped: every file is yanked",
+        "requests 2.32.0 skipped: every file is yanked",
+    )
 
 
 def test_sdist_only_predecessor_is_used_with_a_note() -> None:
     def drop_wheels(doc: dict) -> None:  # type: ignore[type-arg]
-        doc["files"] = [f for f in doc["files"] if not (f["filename"].startswith("requests-2.31.0") and f["filename"].endswith(".whl"))]
+        doc["files"] = [
+            f
+            for f in doc["files"]
+            if not (f["filename"].startswith("requests-2.31.0") and f["filename"].endswith(".whl"))
+        ]
 
     base = choose_baseline(_page("requests", drop_wheels), "2.32.2", "requests-2.32.2-py3-none-any.whl")
     assert isinstance(base, Baseline)
@@ -65,5 +72,6 @@ def test_pre_releases_are_not_baselines_for_finals_and_bad_versions_are_refused(
     page = _page("requests")
     base = choose_baseline(page, "2.0.0", "")
     assert isinstance(base, Baseline)
-    assert "rc" not in base.version and "b" not in base.version
+    assert "rc" not in base.version
+    assert "b" not in base.version
     assert "not a PEP 440 version" in str(choose_baseline(page, "not-a-version", ""))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from diffpairs import (
@@ -19,8 +19,11 @@ from diffpairs import (
 
 from chainwarden.diff.files import ChangeKind, diff_files, normalise_path
 from chainwarden.diff.release import as_report, diff_artifacts
-from chainwarden.engine import ScanOptions, Scanner
+from chainwarden.engine import Scanner, ScanOptions
 from chainwarden.models import ArtifactKind, Severity, Trigger
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -32,7 +35,9 @@ def scanner(tmp_path: Path) -> Scanner:
 def test_litellm_pair_names_the_pth_then_the_decode_exec_first(scanner: Scanner) -> None:
     old, new = litellm_pair()
     diff = diff_artifacts(old, new, scanner)
-    assert diff.headlines[0].startswith("adds `litellm_init.pth`, a .pth file with code lines, which executes code at interpreter start")
+    assert diff.headlines[0].startswith(
+        "adds `litellm_init.pth`, a .pth file with code lines, which executes code at interpreter start"
+    )
     assert "decode-then-exec" in diff.headlines[0]
     assert diff.headlines[1] == "`litellm/proxy/proxy_server.py` gains decode-then-exec reachable at import"
     rules = [f.rule_id for f in diff.findings]
@@ -42,7 +47,10 @@ def test_litellm_pair_names_the_pth_then_the_decode_exec_first(scanner: Scanner)
     assert {f.location.path for f in cw600} == {"litellm_init.pth", "litellm/proxy/proxy_server.py"}
     assert all(f.severity is Severity.CRITICAL for f in cw600)
     # version-only churn is not "modified"
-    assert [c.path for c in diff.files.of(ChangeKind.VERSION_ONLY)] == ["litellm-1.82.8.dist-info/METADATA", "litellm/__init__.py"]
+    assert [c.path for c in diff.files.of(ChangeKind.VERSION_ONLY)] == [
+        "litellm-1.82.8.dist-info/METADATA",
+        "litellm/__init__.py",
+    ]
     assert [c.path for c in diff.files.of(ChangeKind.MODIFIED)] == ["litellm/proxy/proxy_server.py"]
     assert "1 added, 1 modified" in diff.summary
 
@@ -113,7 +121,13 @@ def test_renamed_files_are_paired_and_keep_their_capabilities(scanner: Scanner) 
 
 
 def test_new_binary_install_hook_dependency_entry_point_and_author() -> None:
-    old = wheel("pkg", "1.0", {"pkg/__init__.py": b""}, requires=["requests"], entry_points=entry_points([("console_scripts", "pkg", "pkg:main")]))
+    old = wheel(
+        "pkg",
+        "1.0",
+        {"pkg/__init__.py": b""},
+        requires=["requests"],
+        entry_points=entry_points([("console_scripts", "pkg", "pkg:main")]),
+    )
     new = wheel(
         "pkg",
         "1.1",
@@ -149,7 +163,11 @@ def test_sdist_setup_py_and_build_system_changes_are_install_hooks() -> None:
     old = sdist("1.0", b"from setuptools import setup\nsetup()\n", pyproject)
     same = sdist("1.1", b"from setuptools import setup\nsetup()\n", pyproject + b"\n[project]\nname = 'pkg'\n")
     assert diff_artifacts(old, same).findings == ()
-    hooked = sdist("1.2", b"import os\nos.system('curl https://x.invalid')\nfrom setuptools import setup\nsetup()\n", pyproject.replace(b"setuptools\"]", b"setuptools\", \"evil-backend\"]"))
+    hooked = sdist(
+        "1.2",
+        b"import os\nos.system('curl https://x.invalid')\nfrom setuptools import setup\nsetup()\n",
+        pyproject.replace(b'setuptools"]', b'setuptools", "evil-backend"]'),
+    )
     diff = diff_artifacts(old, hooked)
     assert [(f.rule_id, f.location.path) for f in diff.findings] == [
         ("CW603", "pkg-1.2/pyproject.toml"),
@@ -160,7 +178,9 @@ def test_sdist_setup_py_and_build_system_changes_are_install_hooks() -> None:
 
 def test_pth_in_data_purelib_and_modified_pth_gaining_code() -> None:
     old = wheel("pkg", "1.0", {"pkg/__init__.py": b"", "pkg-1.0.data/purelib/pkg.pth": b"/opt/pkg/lib\n"})
-    new = wheel("pkg", "1.1", {"pkg/__init__.py": b"", "pkg-1.1.data/purelib/pkg.pth": b"/opt/pkg/lib\nimport pkg._boot\n"})
+    new = wheel(
+        "pkg", "1.1", {"pkg/__init__.py": b"", "pkg-1.1.data/purelib/pkg.pth": b"/opt/pkg/lib\nimport pkg._boot\n"}
+    )
     diff = diff_artifacts(old, new)
     assert [f.rule_id for f in diff.findings] == ["CW601"]
     assert diff.headlines[0].startswith("turns `pkg.pth` into a .pth file with code lines")
@@ -222,10 +242,16 @@ def test_version_substring_collision_is_still_a_change() -> None:
     diff = diff_files(old, new, "1.0", "1.1")
     assert [c.path for c in diff.of(ChangeKind.MODIFIED)] == ["pkg/a.py"]
     near = diff_files(
-        wheel("pkg", "1.0", {"pkg/a.py": b"LIB = '11.0'\n"}), wheel("pkg", "1.1", {"pkg/a.py": b"LIB = '11.1'\n"}), "1.0", "1.1"
+        wheel("pkg", "1.0", {"pkg/a.py": b"LIB = '11.0'\n"}),
+        wheel("pkg", "1.1", {"pkg/a.py": b"LIB = '11.1'\n"}),
+        "1.0",
+        "1.1",
     )
     assert [c.path for c in near.of(ChangeKind.MODIFIED)] == ["pkg/a.py"]
     churn = diff_files(
-        wheel("pkg", "1.0", {"pkg/a.py": PROXY_CLEAN + b"V = '1.0'\n"}), wheel("pkg", "1.1", {"pkg/a.py": PROXY_CLEAN + b"V = '1.1'\n"}), "1.0", "1.1"
+        wheel("pkg", "1.0", {"pkg/a.py": PROXY_CLEAN + b"V = '1.0'\n"}),
+        wheel("pkg", "1.1", {"pkg/a.py": PROXY_CLEAN + b"V = '1.1'\n"}),
+        "1.0",
+        "1.1",
     )
     assert [c.path for c in churn.of(ChangeKind.VERSION_ONLY)] == ["pkg-1.1.dist-info/METADATA", "pkg/a.py"]

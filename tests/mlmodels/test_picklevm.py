@@ -4,7 +4,7 @@ hostile bytes, follows the memo, and stops where the real unpickler would."""
 from __future__ import annotations
 
 import collections
-import datetime
+import datetime as dt
 import pickle
 import pickletools
 import random
@@ -27,7 +27,7 @@ BENIGN_OBJECTS = [
     -(2**70),
     "é" * 300,
     "x" * 70_000,
-    datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+    dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     [[[[]]]],
 ]
 
@@ -78,7 +78,7 @@ def test_stack_global_names_through_the_memo_are_resolved() -> None:
 def test_memoize_index_is_the_memo_size_not_the_last_put() -> None:
     # PUT 5 then MEMOIZE stores at len(memo) == 1, exactly as CPython does.
     data = mc.proto(4) + mc.s("a") + mc.put(5) + mc.POP + mc.s("b") + mc.MEMOIZE + mc.POP + mc.get(1) + mc.STOP
-    sink, result = _run(data)
+    _, result = _run(data)
     assert result.complete, result.error
     data_bad = mc.proto(4) + mc.s("a") + mc.put(5) + mc.POP + mc.s("b") + mc.MEMOIZE + mc.POP + mc.get(2) + mc.STOP
     _, result = _run(data_bad)

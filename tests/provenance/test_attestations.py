@@ -134,7 +134,10 @@ def test_wrong_filename_fails(verifier: AttestationVerifier) -> None:
         (b"[]", "not a JSON object"),
         (b'{"version": 2, "attestation_bundles": []}', "unsupported provenance version"),
         (b'{"version": 1, "attestation_bundles": []}', "no attestation_bundles"),
-        (b'{"version": 1, "attestation_bundles": [{"publisher": {"kind": "GitHub"}, "attestations": []}]}', "repository"),
+        (
+            b'{"version": 1, "attestation_bundles": [{"publisher": {"kind": "GitHub"}, "attestations": []}]}',
+            "repository",
+        ),
         (b'{"version": 1, "attestation_bundles": [{"publisher": 3, "attestations": [1]}]}', "not an object"),
         (b"[" * 100_000 + b"]" * 100_000, "JSON"),
     ],

@@ -41,7 +41,9 @@ def _rules(check: object) -> list[str]:
 
 def test_same_publisher_as_before_is_clean(verifier: AttestationVerifier) -> None:
     earlier = [ReleaseProvenance("0.0.18", _prov())]
-    check = check_publisher(label="x", filename=SDIST, data=_data(), provenance=_prov(), earlier=earlier, verifier=verifier)
+    check = check_publisher(
+        label="x", filename=SDIST, data=_data(), provenance=_prov(), earlier=earlier, verifier=verifier
+    )
     assert check.findings == ()
     assert check.verified is not None
     assert check.verified.repository == "trailofbits/pypi-attestations"
@@ -49,14 +51,21 @@ def test_same_publisher_as_before_is_clean(verifier: AttestationVerifier) -> Non
 
 def test_attested_before_unattested_now(verifier: AttestationVerifier) -> None:
     earlier = [ReleaseProvenance("0.0.17", None), ReleaseProvenance("0.0.18", _prov())]
-    check = check_publisher(label="x", filename=SDIST, data=_data(), provenance=None, earlier=earlier, verifier=verifier)
+    check = check_publisher(
+        label="x", filename=SDIST, data=_data(), provenance=None, earlier=earlier, verifier=verifier
+    )
     assert _rules(check) == ["CW500"]
     assert "0.0.18 was attested by GitHub trailofbits/pypi-attestations" in check.findings[0].message
 
 
 def test_never_attested_and_unattested_is_not_a_finding(verifier: AttestationVerifier) -> None:
     check = check_publisher(
-        label="x", filename=SDIST, data=_data(), provenance=None, earlier=[ReleaseProvenance("0.0.18", None)], verifier=None
+        label="x",
+        filename=SDIST,
+        data=_data(),
+        provenance=None,
+        earlier=[ReleaseProvenance("0.0.18", None)],
+        verifier=None,
     )
     assert check.findings == ()
 
@@ -64,8 +73,12 @@ def test_never_attested_and_unattested_is_not_a_finding(verifier: AttestationVer
 def test_publisher_changed_is_judged_against_the_pin_not_the_claim(verifier: AttestationVerifier) -> None:
     """Earlier releases came from another repository: the real bundle, which verifies for its own
     claimed identity, must still be reported as a publisher change."""
-    earlier = [ReleaseProvenance("0.0.18", _with_publisher(repository="original/pypi-attestations", workflow="release.yml"))]
-    check = check_publisher(label="x", filename=SDIST, data=_data(), provenance=_prov(), earlier=earlier, verifier=verifier)
+    earlier = [
+        ReleaseProvenance("0.0.18", _with_publisher(repository="original/pypi-attestations", workflow="release.yml"))
+    ]
+    check = check_publisher(
+        label="x", filename=SDIST, data=_data(), provenance=_prov(), earlier=earlier, verifier=verifier
+    )
     assert "CW501" in _rules(check)
     assert "original/pypi-attestations" in check.findings[0].message
     assert check.verified is None
@@ -75,7 +88,12 @@ def test_bundle_claiming_the_pinned_identity_is_verified_against_the_certificate
     """A bundle that *claims* the pinned publisher but was signed by someone else fails verification."""
     pin = _with_publisher(repository="original/pypi-attestations", workflow="release.yml")
     check = check_publisher(
-        label="x", filename=SDIST, data=_data(), provenance=pin, earlier=[ReleaseProvenance("0.0.18", pin)], verifier=verifier
+        label="x",
+        filename=SDIST,
+        data=_data(),
+        provenance=pin,
+        earlier=[ReleaseProvenance("0.0.18", pin)],
+        verifier=verifier,
     )
     assert _rules(check) == ["CW502"]
     assert "not by the pinned publisher GitHub original/pypi-attestations" in check.findings[0].message
@@ -84,7 +102,12 @@ def test_bundle_claiming_the_pinned_identity_is_verified_against_the_certificate
 def test_tampered_artifact_is_invalid(verifier: AttestationVerifier) -> None:
     data = _data() + b"appended"
     check = check_publisher(
-        label="x", filename=SDIST, data=data, provenance=_prov(), earlier=[ReleaseProvenance("0.0.18", _prov())], verifier=verifier
+        label="x",
+        filename=SDIST,
+        data=data,
+        provenance=_prov(),
+        earlier=[ReleaseProvenance("0.0.18", _prov())],
+        verifier=verifier,
     )
     assert _rules(check) == ["CW502"]
     assert "artifact was altered" in check.findings[0].message

@@ -24,7 +24,14 @@ from chainwarden.provenance.repository import (
 
 
 def _git(repo: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x.invalid", "HOME": str(repo), "PATH": "/usr/bin:/bin"}
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@x.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@x.invalid",
+        "HOME": str(repo),
+        "PATH": "/usr/bin:/bin",
+    }
     return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
 
 
@@ -57,7 +64,14 @@ def _rules(check: object) -> list[str]:
 def test_matching_tag_and_files_is_clean(tmp_path: Path) -> None:
     repo = _repo(tmp_path, {"1.82.5": "v{v}", "1.82.6": "v{v}"})
     art = wheel("litellm", "1.82.6", litellm_files("1.82.6"))
-    check = check_repository(art, name="litellm", version="1.82.6", repository=_url(repo), earlier_versions=["1.82.5"], cache_dir=tmp_path / "cache")
+    check = check_repository(
+        art,
+        name="litellm",
+        version="1.82.6",
+        repository=_url(repo),
+        earlier_versions=["1.82.5"],
+        cache_dir=tmp_path / "cache",
+    )
     assert check.findings == ()
     assert check.tag == "v1.82.6"
     assert check.compared > 0
@@ -69,7 +83,14 @@ def test_added_pth_and_modified_module_are_listed(tmp_path: Path) -> None:
     files["litellm/proxy/proxy_server.py"] += b"\nimport base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n"
     files["litellm_init.pth"] = b"import os; os.system('true')\n"
     art = wheel("litellm", "1.82.8", files)
-    check = check_repository(art, name="litellm", version="1.82.8", repository=_url(repo), earlier_versions=["1.82.6"], cache_dir=tmp_path / "cache")
+    check = check_repository(
+        art,
+        name="litellm",
+        version="1.82.8",
+        repository=_url(repo),
+        earlier_versions=["1.82.6"],
+        cache_dir=tmp_path / "cache",
+    )
     assert check.not_in_tag == ("litellm_init.pth",)
     assert check.differing == ("litellm/proxy/proxy_server.py",)
     assert _rules(check) == ["CW511", "CW512"]
@@ -79,7 +100,14 @@ def test_added_pth_and_modified_module_are_listed(tmp_path: Path) -> None:
 def test_missing_tag_reported_when_earlier_releases_were_tagged(tmp_path: Path) -> None:
     repo = _repo(tmp_path, {"1.82.5": "v{v}", "1.82.6": "v{v}", "1.82.8": ""})
     art = wheel("litellm", "1.82.8", litellm_files("1.82.8"))
-    check = check_repository(art, name="litellm", version="1.82.8", repository=_url(repo), earlier_versions=["1.82.5", "1.82.6"], cache_dir=tmp_path / "cache")
+    check = check_repository(
+        art,
+        name="litellm",
+        version="1.82.8",
+        repository=_url(repo),
+        earlier_versions=["1.82.5", "1.82.6"],
+        cache_dir=tmp_path / "cache",
+    )
     assert _rules(check) == ["CW510"]
     assert "earlier releases 1.82.5, 1.82.6 are tagged" in check.findings[0].message
 
@@ -87,7 +115,14 @@ def test_missing_tag_reported_when_earlier_releases_were_tagged(tmp_path: Path) 
 def test_missing_tag_not_reported_for_a_project_that_never_tags(tmp_path: Path) -> None:
     repo = _repo(tmp_path, {"1.0": "", "1.1": ""})
     art = wheel("litellm", "1.1", litellm_files("1.1"))
-    check = check_repository(art, name="litellm", version="1.1", repository=_url(repo), earlier_versions=["1.0"], cache_dir=tmp_path / "cache")
+    check = check_repository(
+        art,
+        name="litellm",
+        version="1.1",
+        repository=_url(repo),
+        earlier_versions=["1.0"],
+        cache_dir=tmp_path / "cache",
+    )
     assert check.findings == ()
 
 
@@ -100,7 +135,9 @@ def test_src_layout_sdist_with_generated_files_and_odd_tag_name(tmp_path: Path) 
     files[f"{root}/src/litellm/_version.py"] = b"version = '2.0'\n"
     files[f"{root}/README.md"] = b"release 2.0\n"
     art = MemoryArtifact(files, kind=ArtifactKind.SDIST, label=root)
-    check = check_repository(art, name="litellm", version="2.0", repository=_url(repo), earlier_versions=[], cache_dir=tmp_path / "cache")
+    check = check_repository(
+        art, name="litellm", version="2.0", repository=_url(repo), earlier_versions=[], cache_dir=tmp_path / "cache"
+    )
     assert check.tag == "litellm-v2.0"
     assert check.findings == ()
 
@@ -111,14 +148,28 @@ def test_dev_version_placeholder_is_a_real_difference(tmp_path: Path) -> None:
     (repo / "litellm" / "__init__.py").write_bytes(b'__version__ = "0.0.0.dev0"\nfrom litellm.main import completion\n')
     _git(repo, "commit", "-q", "-am", "dev version")
     _git(repo, "tag", "-f", "3.0")
-    check = check_repository(wheel("litellm", "3.0", files), name="litellm", version="3.0", repository=_url(repo), earlier_versions=[], cache_dir=tmp_path / "cache")
+    check = check_repository(
+        wheel("litellm", "3.0", files),
+        name="litellm",
+        version="3.0",
+        repository=_url(repo),
+        earlier_versions=[],
+        cache_dir=tmp_path / "cache",
+    )
     # "0.0.0.dev0" is not the version string, so this one is a real difference
     assert check.differing == ("litellm/__init__.py",)
 
 
 def test_unreachable_repository_is_reported(tmp_path: Path) -> None:
     art = wheel("litellm", "1.0", litellm_files("1.0"))
-    check = check_repository(art, name="litellm", version="1.0", repository=(tmp_path / "absent").as_uri(), earlier_versions=[], cache_dir=tmp_path / "cache")
+    check = check_repository(
+        art,
+        name="litellm",
+        version="1.0",
+        repository=(tmp_path / "absent").as_uri(),
+        earlier_versions=[],
+        cache_dir=tmp_path / "cache",
+    )
     assert _rules(check) == ["CW513"]
     assert "cannot list the tags" in check.findings[0].message
 
@@ -132,7 +183,15 @@ def test_rewritten_history_is_reported(tmp_path: Path) -> None:
     _git(repo, "commit", "-q", "--amend", "-m", "rewritten")
     _git(repo, "tag", "-f", "-a", "-m", "moved", "v1.0")
     art = wheel("litellm", "1.0", litellm_files("1.0"))
-    check = check_repository(art, name="litellm", version="1.0", repository=_url(repo), earlier_versions=[], cache_dir=tmp_path / "cache", attested_commit=attested)
+    check = check_repository(
+        art,
+        name="litellm",
+        version="1.0",
+        repository=_url(repo),
+        earlier_versions=[],
+        cache_dir=tmp_path / "cache",
+        attested_commit=attested,
+    )
     assert _rules(check) == ["CW513"]
     assert "the tag was moved or the history rewritten" in check.findings[0].message
 
@@ -169,6 +228,8 @@ def test_repository_from_earlier_metadata_not_the_suspect() -> None:
 @pytest.mark.parametrize("bad", ["--upload-pack=touch /tmp/pwned", "-oProxyCommand=x"])
 def test_option_like_urls_are_not_options(tmp_path: Path, bad: str) -> None:
     art = wheel("x", "1.0", {"x/__init__.py": b""})
-    check = check_repository(art, name="x", version="1.0", repository=bad, earlier_versions=[], cache_dir=tmp_path / "c")
+    check = check_repository(
+        art, name="x", version="1.0", repository=bad, earlier_versions=[], cache_dir=tmp_path / "c"
+    )
     assert _rules(check) == ["CW513"]
     assert not Path("/tmp/pwned").exists()

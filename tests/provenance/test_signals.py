@@ -101,7 +101,9 @@ def test_dormant_project_release() -> None:
     versions = project.versions()
     last = versions[-1]
     shifted = tuple(
-        dataclasses.replace(f, upload_time=f.upload_time + dt.timedelta(days=900)) if f.version == last and f.upload_time else f
+        dataclasses.replace(f, upload_time=f.upload_time + dt.timedelta(days=900))
+        if f.version == last and f.upload_time
+        else f
         for f in project.files
     )
     gap_before = project.first_upload(last) - project.first_upload(versions[-2])  # type: ignore[operator]
@@ -140,7 +142,14 @@ def test_dependency_confusion() -> None:
 
 @pytest.mark.parametrize(
     ("name", "target"),
-    [("reqeusts", "requests"), ("requets", "requests"), ("litelm", "litellm"), ("lite-llm", "litellm"), ("1itellm", "litellm"), ("urllib4", "urllib3")],
+    [
+        ("reqeusts", "requests"),
+        ("requets", "requests"),
+        ("litelm", "litellm"),
+        ("lite-llm", "litellm"),
+        ("1itellm", "litellm"),
+        ("urllib4", "urllib3"),
+    ],
 )
 def test_typosquats(name: str, target: str) -> None:
     assert typosquat_target(name) == target
@@ -149,7 +158,9 @@ def test_typosquats(name: str, target: str) -> None:
     assert f"`{target}`" in findings[0].message
 
 
-@pytest.mark.parametrize("name", ["requests", "request", "litellm", "numpy", "my-private-thing", "six", "openai-agents"])
+@pytest.mark.parametrize(
+    "name", ["requests", "request", "litellm", "numpy", "my-private-thing", "six", "openai-agents"]
+)
 def test_not_typosquats(name: str) -> None:
     assert typosquat_target(name) == ""
 
@@ -169,7 +180,10 @@ def test_malformed_index_documents(payload: bytes) -> None:
 
 
 def test_broken_file_entries_are_counted_not_fatal() -> None:
-    doc = {"info": {"name": "x"}, "releases": {"1.0": [{"filename": 3}, {"filename": "x-1.0.tar.gz", "upload_time": "garbage"}], "2.0": []}}
+    doc = {
+        "info": {"name": "x"},
+        "releases": {"1.0": [{"filename": 3}, {"filename": "x-1.0.tar.gz", "upload_time": "garbage"}], "2.0": []},
+    }
     project = parse_pypi_json(json.dumps(doc))
     assert project.skipped == 1
     assert project.versions() == ["1.0"]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
+import pytest
 from report_builders import HOSTILE, SCRIPT_FILE, empty, finding, hostile, sample, verdict_for, wheel_result
 
 from chainwarden import rules
@@ -120,3 +123,20 @@ def test_unknown_rule_and_empty_report():
 
 def test_hostile_is_really_hostile():
     assert "<script>" in HOSTILE  # guards the tests above against a defanged fixture
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_real_browser_shows_the_script_name_as_text(tmp_path):
+    """Chromium parses the page: no script element exists and the file name is plain text."""
+    page = tmp_path / "report.html"
+    page.write_text(render(hostile(), verdict_for(hostile()), "html"), encoding="utf-8")
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    parsed = Page()
+    parsed.feed(dom)
+    assert "script" not in parsed.tags
+    assert "img" not in parsed.tags
+    assert f"{SCRIPT_FILE}:1" in "".join(parsed.text)

@@ -7,13 +7,13 @@ for magic-byte identification, never runnable.
 
 from __future__ import annotations
 
-import io
 import struct
-import tarfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from fixtures_pth import write_wheel
+
+from support.packages import make_sdist
 
 Builder = Callable[[Path], Path]
 
@@ -46,15 +46,7 @@ def wav() -> bytes:
 
 def write_sdist(dest: Path, name: str, files: Mapping[str, bytes]) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{name}-1.0.tar.gz"
-    top = f"{name}-1.0"
-    everything = {"PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(), **files}
-    with tarfile.open(path, "w:gz") as tf:
-        for member, data in everything.items():
-            info = tarfile.TarInfo(f"{top}/{member}")
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return path
+    return make_sdist(dest, name, "1.0", dict(files))
 
 
 _PLATFORM = "cp311-cp311-manylinux_2_17_x86_64"

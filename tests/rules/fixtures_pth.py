@@ -8,7 +8,6 @@ the rule, the benign one must not. Network targets are `.invalid` names only.
 from __future__ import annotations
 
 import base64
-import hashlib
 import tarfile
 import zipfile
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ from pathlib import Path
 from chainwarden.artifact import Artifact
 from chainwarden.models import ArtifactKind, ArtifactRef, Member
 from chainwarden.sources.wheel import wheel_install_path
+from support.packages import make_wheel
 
 Builder = Callable[[Path], Path]
 
@@ -74,27 +74,10 @@ LITELLM_LINE = (
 
 
 def write_wheel(dest: Path, name: str, files: Mapping[str, bytes], *, tag: str = "py3-none-any") -> Path:
-    """A small but well-formed wheel (METADATA, WHEEL, RECORD with hashes) at `dest`."""
-    version = "1.0"
-    dist = f"{name}-{version}.dist-info"
-    purelib = "true" if tag.endswith("-none-any") else "false"
-    everything = {
-        **files,
-        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{dist}/WHEEL": f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {purelib}\nTag: {tag}\n".encode(),
-    }
-    record = []
-    for path, data in everything.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    record.append(f"{dist}/RECORD,,")
-    everything[f"{dist}/RECORD"] = ("\n".join(record) + "\n").encode()
+    """A well-formed wheel (METADATA, WHEEL, RECORD with hashes) under `dest`; paths under
+    `{name}-1.0.data/` are kept where they are (installers route them to site-packages)."""
     dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{name}-{version}-{tag}.whl"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for member, data in everything.items():
-            zf.writestr(member, data)
-    return path
+    return make_wheel(dest, name, "1.0", dict(files), tag=tag)
 
 
 def _pth_wheel(files: Mapping[str, bytes]) -> Builder:

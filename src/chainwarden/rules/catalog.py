@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chainwarden.rules import advisories, archive, core, diff, gate, mlmodels, native, provenance, pth, python
+from chainwarden.rules import advisories, archive, core, diff, gate, mlmodels, native, provenance, pth, python, sweep
 
 if TYPE_CHECKING:
     from chainwarden.rules import Rule
 
-_MODULES = (core, archive, provenance, diff, pth, native, advisories, mlmodels, gate, python)
+_MODULES = (core, archive, provenance, diff, pth, native, advisories, mlmodels, gate, python, sweep)
 
 
 def _build() -> dict[str, Rule]:

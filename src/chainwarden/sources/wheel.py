@@ -57,8 +57,11 @@ def wheel_install_path(path: str) -> str:
     return ""
 
 
-def _record_digest(algorithm: str, data: bytes) -> str:
-    return base64.urlsafe_b64encode(hashlib.new(algorithm, data).digest()).rstrip(b"=").decode()
+def _record_digest_matches(algorithm: str, data: bytes, expected: str) -> bool:
+    """RECORD digests are urlsafe base64 without padding; some build tools write hex instead."""
+    digest = hashlib.new(algorithm, data).digest()
+    b64 = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return expected.rstrip("=") == b64 or expected.lower() == digest.hex()
 
 
 def check_record(
@@ -100,7 +103,7 @@ def check_record(
                 member.path,
                 Severity.MEDIUM,
             )
-        elif _record_digest(algorithm, data) != expected.rstrip("="):
+        elif not _record_digest_matches(algorithm, data, expected):
             add(
                 rules.RECORD_MISMATCH,
                 f"{member.path!r} does not match its RECORD {algorithm} (changed {when})",

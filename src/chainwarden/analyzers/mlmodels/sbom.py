@@ -17,6 +17,8 @@ from chainwarden.rules import mlmodels as rules
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from cyclonedx.model.component import Component
+
     from chainwarden.models import ArtifactResult, Finding
 
 _UNVERIFIED_RULES = frozenset({rules.UNVERIFIABLE.id, rules.ANALYSIS_LIMIT.id})
@@ -79,3 +81,25 @@ def _verdict(findings: list[Finding]) -> ModelVerdict:
     if serious:
         return ModelVerdict.UNVERIFIABLE
     return ModelVerdict.SUSPICIOUS if findings else ModelVerdict.CLEAN
+
+
+def cyclonedx_component(info: ModelComponentInfo) -> Component:
+    """The CycloneDX 1.6 `machine-learning-model` component for one model file (hash, format, verdict as
+    properties). The report module adds these next to its package components."""
+    from cyclonedx.model import HashAlgorithm, HashType, Property  # noqa: PLC0415 - only SBOM output needs it
+    from cyclonedx.model.component import Component, ComponentType  # noqa: PLC0415
+
+    properties = [
+        Property(name="chainwarden:model:format", value=info.format or "unknown"),
+        Property(name="chainwarden:model:verdict", value=info.verdict.value),
+        Property(name="chainwarden:model:artifact", value=info.artifact),
+    ]
+    if info.rule_ids:
+        properties.append(Property(name="chainwarden:model:rules", value=",".join(info.rule_ids)))
+    return Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=info.path,
+        bom_ref=f"model:{info.artifact}:{info.path}:{info.sha256[:16]}",
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=info.sha256)] if info.sha256 else [],
+        properties=properties,
+    )

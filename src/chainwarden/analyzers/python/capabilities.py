@@ -32,41 +32,40 @@ SHELL_DOWNLOAD = "shell-download"  # curl/wget/iwr in a command line
 REVERSE_SHELL = "reverse-shell"
 THREAD = "thread"  # a thread/process/timer started (the target is followed as a spawn edge)
 
+_HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "urlopen")
+#: Client libraries whose module-level verbs send traffic (constructors such as `Session` do not).
+_HTTP_MODULES = ("requests", "httpx", "aiohttp", "urllib3", "treq", "grequests", "niquests")
+
 _NETWORK_PREFIXES = (
-    "requests.",
-    "httpx.",
-    "aiohttp.",
-    "urllib3.",
-    "http.client.",
-    "ftplib.",
-    "smtplib.",
-    "telnetlib.",
+    "http.client.HTTP",
+    "ftplib.FTP",
+    "smtplib.SMTP",
+    "telnetlib.Telnet",
     "paramiko.",
-    "websocket.",
-    "websockets.",
+    "websocket.create_connection",
+    "websockets.connect",
     "pycurl.",
     "dns.resolver.",
     "discord_webhook.",
-    "socketio.",
     "tornado.httpclient.",
 )
 
 _NETWORK_CALLS = frozenset(
     {
+        *(f"{m}.{v}" for m in _HTTP_MODULES for v in _HTTP_VERBS),
+        "requests.api.request",
         "socket.socket",
         "socket.create_connection",
         "socket.getaddrinfo",
         "socket.gethostbyname",
         "socket.gethostbyname_ex",
         "urllib.request.urlopen",
-        "urllib.request.Request",
-        "urllib.request.build_opener",
         "urllib.request.urlretrieve",
         "urllib.urlopen",
         "urllib.urlretrieve",
         "urllib2.urlopen",
-        "urllib2.Request",
         "asyncio.open_connection",
+        "wget.download",
     }
 )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from chainwarden.analyzers.python import capabilities as cap
 from chainwarden.analyzers.python.deobfuscate import DECODER_HINTS, CodeBlob, Evaluator, Value, as_text, preview
-from chainwarden.analyzers.python.facts import MODULE_SCOPE, PYTHON, ClassInfo, Import, Problem, PyFacts, Scope, Signal
+from chainwarden.analyzers.python.facts import MAIN_SCOPE, MODULE_SCOPE, PYTHON, ClassInfo, Import, Problem, PyFacts, Scope, Signal
 from chainwarden.analyzers.python.payloads import blind_decode, shell_code
 from chainwarden.analyzers.python.source import read_source
 from chainwarden.analyzers.python.special import start_entries
@@ -129,6 +129,7 @@ class _Walker:
                 signals=tuple(_dedupe(s.signals)),
             )
             for s in self.scopes
+            if s.calls or s.spawns or s.signals or s is self.module
         )
         return PyFacts(
             kind=PYTHON,
@@ -213,6 +214,12 @@ class _Walker:
             return False
         if t is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
             return False  # docstrings say nothing about behaviour
+        if t is ast.If and scope is self.module and _is_main_guard(node.test):  # type: ignore[attr-defined]
+            main = _ScopeState(MAIN_SCOPE, node.lineno)  # type: ignore[attr-defined]
+            self.scopes.append(main)
+            self._walk_block(node.body, main, prefix)  # type: ignore[attr-defined]
+            stack.extend(node.orelse)  # type: ignore[attr-defined]
+            return False
         if t is ast.Assign:
             for target in node.targets:  # type: ignore[attr-defined]
                 if type(target) is ast.Name:
@@ -555,6 +562,16 @@ class _Walker:
     ) -> None:
         line = getattr(node, "lineno", 0)
         scope.signals.append(Signal(tag, detail[:160], line, self._snippet(line), stages))
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """`if __name__ == "__main__":` (either way round)."""
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = {type(test.left), type(test.comparators[0])}
+    values = {getattr(test.left, "id", None), getattr(test.left, "value", None)}
+    values |= {getattr(test.comparators[0], "id", None), getattr(test.comparators[0], "value", None)}
+    return sides == {ast.Name, ast.Constant} and {"__name__", "__main__"} <= values
 
 
 def _const_arg(node: ast.Call, index: int, keyword: str) -> object:

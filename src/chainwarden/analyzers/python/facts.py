@@ -21,6 +21,8 @@ PYPROJECT = "pyproject"
 
 #: Scope name of a module's top level (class bodies and decorators included: they run at import).
 MODULE_SCOPE = ""
+#: Scope name of an `if __name__ == "__main__":` block at module level: runs only as a script.
+MAIN_SCOPE = "<main>"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chainwarden.analyzers.python.facts import MODULE_SCOPE, PTH, PYC, PYTHON, PyFacts, Scope
+from chainwarden.analyzers.python.facts import MODULE_SCOPE, PTH, PYC, PYTHON, Import, PyFacts, Scope
 from chainwarden.models import ArtifactKind
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ class Package:
         self.is_pkg: dict[str, bool] = {}
         self.scopes: dict[Node, Scope] = {}
         self._edges: dict[Node, tuple[Edge, ...]] = {}
+        self._imports: dict[Node, list[Import]] = {}
         paths = {m.path: m for m in view.members}
         for path, f in facts.items():
             member = paths.get(path)
@@ -97,6 +98,8 @@ class Package:
             self.rel[path] = rel
             for scope in f.scopes if self.runs_as_python(path) else ():
                 self.scopes[Node(path, scope.name)] = scope
+            for imp in f.imports:
+                self._imports.setdefault(Node(path, imp.scope), []).append(imp)
             named = module_for(rel)
             if named is None or f.kind not in {PYTHON, PYC}:
                 continue
@@ -105,6 +108,7 @@ class Package:
             self.is_pkg[path] = is_pkg
             if name not in self.modules or rel.endswith(_SOURCE_SUFFIXES):
                 self.modules[name] = path
+        self._top_names = {m.split(".", 1)[0] for m in self.modules}
 
     def runs_as_python(self, path: str) -> bool:
         """Whether the facts' scopes describe code that runs (a `.py` that failed to parse runs nothing)."""
@@ -168,6 +172,8 @@ class Package:
     def imported_modules(self, module: str) -> list[str]:
         """`a.b.c` and the packages above it that an import runs, outermost first, if present."""
         parts = module.split(".")
+        if parts[0] not in self._top_names:
+            return []
         return [m for m in (".".join(parts[:i]) for i in range(1, len(parts) + 1)) if m in self.modules]
 
     # -- edges --------------------------------------------------------------------------
@@ -193,15 +199,12 @@ class Package:
 
     def _import_edges(self, node: Node) -> list[Edge]:
         out: list[Edge] = []
-        f = self.facts[node.path]
         if node.scope == MODULE_SCOPE and node.path in self.module_of:
             parent = self.module_of[node.path].rsplit(".", 1)[0] if "." in self.module_of[node.path] else ""
             top = self.module_top(parent) if parent else None
             if top is not None:
                 out.append(Edge(top, f"imports its package {parent}", imported=True))
-        for imp in f.imports:
-            if imp.scope != node.scope:
-                continue
+        for imp in self._imports.get(node, ()):
             base = self.absolute("." * imp.level + imp.module, node.path) if imp.level else imp.module
             names = [base, *(f"{base}.{n}" if base else n for n in imp.names if n != "*")]
             for module in names:

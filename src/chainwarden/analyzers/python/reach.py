@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from chainwarden.analyzers.python.facts import MODULE_SCOPE, PTH, PYPROJECT, PYTHON
+from chainwarden.analyzers.python.facts import MAIN_SCOPE, MODULE_SCOPE, PTH, PYPROJECT, PYTHON
 from chainwarden.analyzers.python.package import Node, Package
 from chainwarden.models import Trigger
 
@@ -76,7 +76,9 @@ def roots(pkg: Package) -> list[Root]:
         elif name == "setup.py" and rel.count("/") == 0:
             out.extend(Root(node, Trigger.INSTALL, "setup.py runs at install") for node in _all_scopes(pkg, path))
         elif "/scripts/" in path and ".data/" in path:
-            out.append(Root(Node(path, MODULE_SCOPE), Trigger.ENTRY_POINT, f"installed script {name}"))
+            out.extend(
+                Root(Node(path, scope), Trigger.ENTRY_POINT, f"installed script {name}") for scope in (MODULE_SCOPE, MAIN_SCOPE)
+            )
         elif path in pkg.module_of:
             out.append(_module_root(pkg, path, rel))
     out.extend(_entry_point_roots(pkg))

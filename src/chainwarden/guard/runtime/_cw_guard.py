@@ -14,6 +14,11 @@ import sys
 
 import _thread
 
+if __package__:  # imported by chainwarden itself (the launcher reuses the helpers)
+    from ._cw_hooks import make_hook
+else:  # loaded from the private guard directory inside the guarded interpreter
+    from _cw_hooks import make_hook  # type: ignore[no-redef]
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -199,8 +204,6 @@ def boot_from_pth(guard_dir: str) -> None:
 
 def install(config: dict[str, object], *, origin: str, guard_file: str) -> None:
     """Install the audit hook. Everything it needs is captured here, in closures."""
-    from _cw_hooks import make_hook  # noqa: PLC0415
-
     hook, wrap_thread_start = make_hook(config, origin=origin, guard_file=guard_file)
     sys.addaudithook(hook)
     orig_start = _thread.start_new_thread

@@ -12,7 +12,10 @@ import sys
 
 import _thread
 
-from _cw_match import glob_match, host_match, normalize_name
+if __package__:  # imported by chainwarden itself
+    from ._cw_match import glob_match, host_match, normalize_name
+else:  # loaded from the private guard directory inside the guarded interpreter
+    from _cw_match import glob_match, host_match, normalize_name  # type: ignore[no-redef]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -527,6 +530,8 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
     def pth_check(frame: FrameType, source: object) -> str | None:
         loc = frame.f_locals
         fullname = loc.get("fullname")
+        if _type(source) is _bytes:
+            source = source.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
         if _type(fullname) is not _str or _type(source) is not _str:
             return None
         name = fullname.rsplit("/", 1)[-1]  # type: ignore[union-attr]
@@ -573,12 +578,14 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
             if fn == "<frozen zipimport>" or _type(loader).__module__ == "_frozen_importlib_external":
                 return None  # the import system compiling a module file
         if event == "compile":
-            if fn == site_file and code.co_name == "addpackage":
+            if fn in (site_file, "<frozen site>") and code.co_name == "addpackage":
                 return pth_check(frame, args[0])
             if fn.startswith(stdlib + "/"):
                 if fn.endswith(_CODEGEN):
                     return None
                 src = args[0]
+                if _type(src) is _bytes:
+                    src = src.decode("latin-1")  # type: ignore[union-attr]
                 if fn.endswith(_ANNOTATIONS) and _type(src) is _str and all(c in _TYPE_EXPR for c in src):  # type: ignore[union-attr]
                     return None
         elif event == "marshal.loads" and fn.startswith(stdlib + "/") and fn.endswith("/pkgutil.py"):
@@ -597,7 +604,8 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
         if _type(fn) is not _str or not fn.startswith("<") or fn.startswith("<frozen"):  # type: ignore[union-attr]
             return None
         frame = first_frame()
-        if frame is not None and frame.f_code.co_filename == site_file and frame.f_code.co_name == "addpackage":
+        if frame is not None and frame.f_code.co_filename in (site_file, "<frozen site>") and \
+                frame.f_code.co_name == "addpackage":
             name = frame.f_locals.get("fullname", "")
             owner = "unowned:" + str(name).rsplit("/", 1)[-1]
             root = str(name).rsplit("/", 1)[0]

@@ -1,0 +1,189 @@
+"""Severity by combination: trigger x capability x concealment, per unit of code that runs together.
+
+A unit is a module's top level (or another root: an entry-point function, a setup.py command)
+plus every function it calls or starts in a thread inside the package. Its trigger is the most
+automatic one that reaches its root. Rules look at the set of capability tags in the unit; the
+same capability means little in a function nobody calls and a lot at interpreter start.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from chainwarden.analyzers.python import capabilities as cap
+from chainwarden.analyzers.python.facts import MODULE_SCOPE, Signal
+from chainwarden.analyzers.python.package import Node, Package
+from chainwarden.analyzers.python.reach import Reached, chain
+from chainwarden.models import Confidence, Evidence, Finding, Location, Severity, Trigger
+from chainwarden.rules import Rule
+from chainwarden.rules import python as rules
+
+_AUTO = frozenset({Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT})
+_CONCEALING = frozenset({cap.PACKED, cap.HIDDEN_CODE, cap.DECODE_EXEC})
+_MAX_CLOSURE = 2000
+_MAX_LISTED = 8
+C, H, M, L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
+I, S, P, E, X = Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT, Trigger.CALL
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    node: Node
+    signal: Signal
+    threaded: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    root: Node
+    trigger: Trigger
+    hits: tuple[Hit, ...]
+
+    def kinds(self, *, threaded_only: bool = False) -> set[str]:
+        return {h.signal.kind for h in self.hits if h.threaded or not threaded_only}
+
+    @property
+    def concealed(self) -> bool:
+        return any(h.signal.stages or h.signal.kind in _CONCEALING for h in self.hits)
+
+
+def units(pkg: Package, reached: dict[Node, Reached]) -> list[Unit]:
+    out: list[Unit] = []
+    covered: set[Node] = set()
+    for node, info in reached.items():
+        if node.scope != MODULE_SCOPE and info.parent is not None:
+            continue
+        hits = _closure(pkg, node, covered if info.trigger in _AUTO else set())
+        if hits:
+            out.append(Unit(node, info.trigger, tuple(hits)))
+    for node, scope in pkg.scopes.items():
+        if node in covered or node in reached and reached[node].trigger in _AUTO:
+            continue
+        if any(s.kind in _CONCEALING or s.kind in {cap.REMOTE_CODE, cap.REVERSE_SHELL} for s in scope.signals):
+            out.append(Unit(node, Trigger.CALL, tuple(Hit(node, s, threaded=False) for s in scope.signals)))
+    return out
+
+
+def _closure(pkg: Package, root: Node, covered: set[Node]) -> list[Hit]:
+    hits: list[Hit] = []
+    seen = {root: False}
+    queue = deque([root])
+    while queue and len(seen) < _MAX_CLOSURE:
+        node = queue.popleft()
+        covered.add(node)
+        scope = pkg.scopes.get(node)
+        threaded = seen[node]
+        if scope is not None:
+            hits.extend(Hit(node, s, threaded) for s in scope.signals)
+        for edge in pkg.edges(node):
+            if edge.imported or edge.target in seen:
+                continue
+            seen[edge.target] = threaded or edge.spawn
+            queue.append(edge.target)
+    return hits
+
+
+# -- rules ------------------------------------------------------------------------------------
+
+
+def _by_trigger(trigger: Trigger, table: dict[Trigger, Severity]) -> Severity | None:
+    return table.get(trigger)
+
+
+def _bump(severity: Severity, unit: Unit) -> Severity:
+    return Severity(min(severity + 1, Severity.CRITICAL)) if unit.concealed else severity
+
+
+def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # noqa: C901, PLR0912
+    """(rule, severity, the capability tags that make the case) for one unit."""
+    k = unit.kinds()
+    t = unit.trigger
+    out: list[tuple[Rule, Severity, tuple[str, ...]]] = []
+
+    def add(rule: Rule, severity: Severity | None, tags: tuple[str, ...], *, bump: bool = True) -> None:
+        if severity is not None:
+            out.append((rule, _bump(severity, unit) if bump else severity, tags))
+
+    network = k & {cap.NETWORK, cap.SHELL_DOWNLOAD, cap.DOWNLOAD}
+    if cap.DECODE_EXEC in k:
+        add(rules.DECODE_EXEC, _by_trigger(t, {I: C, S: C, P: C, E: H, X: M}), (cap.DECODE_EXEC,), bump=False)
+    downloads_and_runs = network and (cap.MAKE_EXECUTABLE in k or (cap.SHELL_DOWNLOAD in k and cap.PROCESS in k))
+    if cap.REMOTE_CODE in k or downloads_and_runs:
+        tags = (cap.REMOTE_CODE,) if cap.REMOTE_CODE in k else (*sorted(network), cap.MAKE_EXECUTABLE, cap.PROCESS)
+        add(rules.REMOTE_CODE, _by_trigger(t, {I: C, S: C, P: C, E: M, X: L}), tags, bump=False)
+    secrets = k & {cap.SECRETS, cap.ENV_DUMP}
+    if t in _AUTO and network and (secrets or ({cap.SECRETS_WEAK, cap.SYSTEM_INFO} <= k)):
+        add(rules.EXFILTRATION, _by_trigger(t, {I: C, S: C, P: C, E: M}), (*sorted(network), *sorted(secrets or {cap.SECRETS_WEAK})))
+    elif t in {I, S} and network and cap.SYSTEM_INFO in k:
+        add(rules.EXFILTRATION, H, (*sorted(network), cap.SYSTEM_INFO))
+    if cap.CHILD_INTERPRETER in k and t in _AUTO:
+        detached = cap.DETACHED in k
+        table = {I: C, S: H if detached else L, P: H if detached else M, E: M if detached else None}
+        add(rules.CHILD_INTERPRETER, _by_trigger(t, table), (cap.CHILD_INTERPRETER, *((cap.DETACHED,) if detached else ())))
+    if cap.PERSISTENCE in k and k & {cap.FILE_WRITE, cap.PROCESS} and t in _AUTO - {E}:
+        add(rules.PERSISTENCE, C if network else H, (cap.PERSISTENCE,))
+    if cap.SECRETS in k and not network and t in _AUTO - {E}:
+        severity = H if k & {cap.ARCHIVE, cap.ENCRYPT} else M
+        add(rules.CREDENTIAL_ACCESS, severity, (cap.SECRETS,))
+    if network and t in {I, S, P} and not secrets:
+        severity = H if t is I or cap.EXFIL_ENDPOINT in k else M
+        add(rules.AUTO_NETWORK, severity, tuple(sorted(network)))
+    threaded = unit.kinds(threaded_only=True)
+    if t in {I, S, P} and threaded & {cap.PROCESS, cap.RUNTIME, cap.CHILD_INTERPRETER}:
+        add(rules.THREAD_AT_IMPORT, H, tuple(sorted(threaded & {cap.PROCESS, cap.RUNTIME, cap.CHILD_INTERPRETER})))
+    if cap.RUNTIME in k and t in _AUTO - {E}:
+        add(rules.RUNTIME, H, (cap.RUNTIME,))
+    if cap.PACKED in k and t in _AUTO - {E}:
+        add(rules.PACKED, M, (cap.PACKED,), bump=False)
+    if cap.DYNAMIC_CODE in k and t in {I, S}:
+        add(rules.AUTO_DYNAMIC_CODE, H if t is I else L, (cap.DYNAMIC_CODE,))
+    if cap.HIDDEN_CODE in k and t in _AUTO:
+        add(rules.HIDDEN_CODE, M, (cap.HIDDEN_CODE,), bump=False)
+    if cap.REVERSE_SHELL in k and k & {cap.PROCESS, cap.NETWORK}:
+        add(rules.REVERSE_SHELL, C if t in _AUTO else M, (cap.REVERSE_SHELL,), bump=False)
+    return out
+
+
+def findings_for(unit: Unit, pkg: Package, reached: dict[Node, Reached], label: str) -> list[Finding]:
+    out: list[Finding] = []
+    for rule, severity, tags in judge_unit(unit):
+        primary = next((h for h in unit.hits if h.signal.kind in tags), unit.hits[0])
+        supporting = [h for h in unit.hits if h.signal.kind in tags or h.signal.stages][:_MAX_LISTED]
+        how = chain(reached, primary.node, pkg) if primary.node in reached else f"{pkg.rel[primary.node.path]} (not reached)"
+        caps = tuple(sorted(unit.kinds()))
+        stages = max((h.signal.stages for h in unit.hits if h.signal.kind in tags), key=len, default=())
+        detail = (
+            ("trigger", unit.trigger.value),
+            ("how it runs", how),
+            ("capabilities", ", ".join(caps)),
+            *(
+                (f"{pkg.rel[h.node.path]}:{h.signal.line}", f"{h.signal.kind}: {h.signal.detail}")
+                for h in supporting
+            ),
+        )
+        path = primary.node.path
+        out.append(
+            Finding(
+                rule_id=rule.id,
+                severity=severity,
+                message=f"{rule.title} ({unit.trigger.value}): {primary.signal.detail} in {pkg.rel[path]}",
+                location=Location(artifact=label, path=path, line=primary.signal.line or None),
+                trigger=unit.trigger,
+                confidence=Confidence.HIGH if severity >= Severity.HIGH else Confidence.MEDIUM,
+                evidence=Evidence(snippet=primary.signal.snippet, decoded=stages, detail=detail),
+                capabilities=caps,
+            )
+        )
+    return out
+
+
+def dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule and place, the most severe (and most automatic) kept."""
+    best: dict[tuple[str, str, int | None], Finding] = {}
+    for f in findings:
+        key = (f.rule_id, f.location.path, f.location.line)
+        prior = best.get(key)
+        if prior is None or (f.severity, f.trigger.rank) > (prior.severity, prior.trigger.rank):
+            best[key] = f
+    return list(best.values())

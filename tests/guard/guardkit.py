@@ -1,0 +1,255 @@
+"""Helpers for the runtime guard tests: litellm-style test distributions built in code.
+
+Every payload is built here, in tmp dirs; it only reads a fake key under a temporary HOME and
+connects to a listener this test starts on 127.0.0.2 (loopback).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import socket
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chainwarden.cli import main
+
+if TYPE_CHECKING:
+    import pytest
+
+PAYLOAD = '''
+import base64, json, os, socket, subprocess, sys, threading
+
+CHILD = """
+import base64, json, os, socket
+def t(f):
+    try:
+        f()
+        return 'ok'
+    except PermissionError:
+        return 'blocked'
+    except OSError:
+        return 'oserror'
+r = {}
+r['read'] = t(lambda: open(os.path.expanduser('~/.ssh/id_rsa')).read())
+r['connect'] = t(lambda: socket.create_connection(('127.0.0.2', PORT), timeout=3).close())
+r['exec_b64'] = t(lambda: exec(base64.b64decode(b'eD0x')))
+print('CWREPORT child ' + json.dumps(r), flush=True)
+"""
+
+
+def _try(fn):
+    try:
+        fn()
+        return "ok"
+    except PermissionError:
+        return "blocked"
+    except OSError:
+        return "oserror"
+
+
+def run():
+    if not os.environ.get("CW_TEST_PORT"):
+        return
+    port = int(os.environ["CW_TEST_PORT"])
+    r = {}
+    r["read"] = _try(lambda: open(os.path.expanduser("~/.ssh/id_rsa")).read())
+    r["connect"] = _try(lambda: socket.create_connection(("127.0.0.2", port), timeout=3).close())
+    r["exec_b64"] = _try(lambda: exec(base64.b64decode(b"eD0x")))
+    t = threading.Thread(target=os.system, args=("true",))
+    t.start()
+    t.join()
+    child = CHILD.replace("PORT", str(port))
+    r["spawn"] = _try(lambda: subprocess.run([sys.executable, "-c", child], timeout=60, check=False))
+    print("CWREPORT payload " + json.dumps(r), flush=True)
+'''
+
+TAMPER = """
+import builtins, gc, json, os, sys, _thread
+
+
+def _read():
+    try:
+        open(os.path.expanduser("~/.ssh/id_rsa")).read()
+        return "ok"
+    except PermissionError as exc:
+        return "blocked"
+
+
+def attempt(kind):
+    r = {"kind": kind}
+    if kind == "sys_modules":
+        for name in [n for n in sys.modules if n.startswith("_cw_")]:
+            sys.modules.pop(name)
+    elif kind == "monkeypatch":
+        for name in [n for n in sys.modules if n.startswith("_cw_")]:
+            mod = sys.modules[name]
+            for attr in list(vars(mod)):
+                if callable(getattr(mod, attr)) and not attr.startswith("__"):
+                    setattr(mod, attr, lambda *a, **k: None)
+            for attr in ("_IMPORTLIB", "_CODEGEN", "APP", "_STDLIB", "_SELF"):
+                setattr(mod, attr, ())
+    elif kind == "builtins":
+        builtins.any = lambda it: True
+        builtins.all = lambda it: True
+        builtins.next = lambda it, d=None: d
+    elif kind == "gc":
+        try:
+            gc.get_objects()
+            r["gc"] = "ok"
+        except PermissionError:
+            r["gc"] = "blocked"
+        try:
+            gc.get_referrers(sys)
+            r["referrers"] = "ok"
+        except PermissionError:
+            r["referrers"] = "blocked"
+    elif kind == "frames":
+        try:
+            sys._current_frames()
+            r["frames"] = "ok"
+        except PermissionError:
+            r["frames"] = "blocked"
+    elif kind == "traceback":
+        try:
+            open(os.path.expanduser("~/.ssh/id_rsa"))
+        except PermissionError as exc:
+            tb, names = exc.__traceback__, []
+            while tb is not None:
+                names.extend(tb.tb_frame.f_locals)
+                tb = tb.tb_next
+            r["leaked"] = sorted(n for n in names if n.startswith("_decide") or n in ("state", "packages"))
+    elif kind == "thread_start":
+        wrapper = _thread.start_new_thread
+        cells = [c.cell_contents for c in (wrapper.__closure__ or ())]
+        original = next((c for c in cells if getattr(c, "__name__", "") == "start_new_thread" and c is not wrapper), None)
+        if original is not None:
+            _thread.start_new_thread = original
+    elif kind == "audit_hook":
+        sys.addaudithook(lambda *a: None)
+    r["read"] = _read()
+    print("CWREPORT tamper " + json.dumps(r), flush=True)
+"""
+
+CODEGEN = """
+import base64, collections, dataclasses, json, typing
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: "typing.Optional[int]" = None
+
+Pair = collections.namedtuple("Pair", "a b")
+hints = typing.get_type_hints(Point)
+
+
+def decoded():
+    try:
+        exec(base64.b64decode(b"eD0x"))
+        return "ok"
+    except PermissionError:
+        return "blocked"
+"""
+
+MINIHTTP = """
+import json, urllib.request
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode()
+"""
+
+MPDEMO = """
+import os, sys
+
+
+def work():
+    try:
+        open(os.path.expanduser("~/.ssh/id_rsa")).read()
+        result = "ok"
+    except PermissionError:
+        result = "blocked"
+    print("CWREPORT mp " + result + " no_site=" + str(sys.flags.no_site) + " guarded=" + str("_cw_guard" in sys.modules), flush=True)
+"""
+
+DISTUTILS_PTH = ("import os; var = 'SETUPTOOLS_USE_DISTUTILS'; enabled = os.environ.get(var, 'local') == 'local'; "
+                 "enabled and __import__('_distutils_hack').add_shim(); \n")
+EVIL_PTH = "import evilllm._payload as p; p.run()\n"
+
+
+def record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def add_distribution(site: Path, name: str, version: str, files: dict[str, str]) -> None:
+    """Write files plus a dist-info with a correct RECORD, as an installer would."""
+    dist_info = f"{name}-{version}.dist-info"
+    files = {**files, f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"}
+    rows = []
+    for rel, text in files.items():
+        path = site / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        rows.append(f"{rel},{record_hash(text.encode())},{len(text.encode())}")
+    rows.append(f"{dist_info}/RECORD,,")
+    (site / dist_info / "RECORD").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+@dataclass
+class Listener:
+    """A TCP listener on 127.0.0.2 counting the connections it accepts."""
+
+    sock: socket.socket
+    accepted: list[str] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, addr = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(addr[0])
+            conn.close()
+
+
+@dataclass
+class Env:
+    root: Path
+    python: Path
+    site: Path
+    home: Path
+    baseline: Path
+    work: Path
+
+    def run(self, capfd: pytest.CaptureFixture[str], *args: str, program: list[str]) -> tuple[int, str, str]:
+        code = main(["run", *args, "--", str(self.python), *program])
+        out, err = capfd.readouterr()
+        return code, out, err
+
+
+def reports(out: str) -> dict[str, dict[str, object]]:
+    found: dict[str, dict[str, object]] = {}
+    for line in out.splitlines():
+        if line.startswith("CWREPORT "):
+            _, kind, rest = line.split(" ", 2)
+            found[kind] = json.loads(rest) if rest.startswith("{") else {"text": rest}
+    return found
+
+
+def events(log: Path) -> list[dict[str, object]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path

@@ -1,0 +1,142 @@
+"""The issue's done-when scenarios: a litellm-style `.pth` payload run through `chainwarden run`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from guardkit import Env, Listener, events, reports, write
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+POLICY = """
+[packages.evilllm]
+exec = ["python"]
+"""
+
+
+def _approve_all(env: Env, tmp_path: Path) -> Path:
+    from chainwarden.guard.baseline import render_baseline, scan_pth
+
+    baseline = tmp_path / "all.toml"
+    baseline.write_text(render_baseline(scan_pth(env.site)))
+    return baseline
+
+
+def test_unapproved_pth_is_refused_while_setuptools_pth_runs(attack_env: Env, listener: Listener, tmp_path: Path,
+                                                            capfd: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log.jsonl"
+    code, out, err = attack_env.run(capfd, "--log", str(log), "--baseline", str(attack_env.baseline),
+                                    program=["-c", "print('CWREPORT app {}')"])
+    assert code == 0
+    found = reports(out)
+    assert found["setuptools"] == {"pth": "ran"}
+    assert "app" in found
+    assert "payload" not in found  # the litellm-style line never ran
+    assert "evilllm_init.pth" in err
+    assert "not in the approved .pth baseline" in err
+    refused = [e for e in events(log) if e["event"] == "site.pth" and e["decision"] == "refused"]
+    assert [e["package"] for e in refused] == ["evilllm"]
+    assert listener.accepted == []
+
+
+def test_approved_pth_payload_is_blocked_and_attributed(attack_env: Env, listener: Listener, tmp_path: Path,
+                                                       capfd: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log.jsonl"
+    policy = write(tmp_path / "policy.toml", POLICY)
+    code, out, _err = attack_env.run(capfd, "--policy", str(policy), "--log", str(log), "--baseline",
+                                     str(_approve_all(attack_env, tmp_path)), program=["-c", "pass"])
+    assert code == 0
+    found = reports(out)
+    assert found["payload"] == {"read": "blocked", "connect": "blocked", "exec_b64": "blocked", "spawn": "ok"}
+    # the payload's `sys.executable -c` child is guarded and its actions attributed to evilllm
+    assert found["child"] == {"read": "blocked", "connect": "blocked", "exec_b64": "blocked"}
+    assert listener.accepted == []
+    denied = [e for e in events(log) if e["decision"] == "denied"]
+    pids = {e["pid"] for e in denied}
+    assert len(pids) == 2  # parent and child
+    assert {e["package"] for e in denied} == {"evilllm"}
+    caps = {(e["capability"], e["event"]) for e in denied}
+    assert ("read", "open") in caps
+    assert ("net", "socket.getaddrinfo") in caps
+    assert ("dynamic_code", "compile") in caps
+    assert ("exec", "os.system") in caps  # from the thread evilllm started
+    read = next(e for e in denied if e["capability"] == "read")
+    assert str(read["target"]).endswith("/.ssh/id_rsa")
+    assert 'fs.read = ["' in str(read["policy_line"])
+    spawn = next(e for e in events(log) if e["event"] == "subprocess.Popen")
+    assert spawn["child"] == "guarded"
+    assert spawn["decision"] == "allowed"
+
+
+def test_monitor_mode_logs_everything_and_blocks_nothing(attack_env: Env, listener: Listener, tmp_path: Path,
+                                                        capfd: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log.jsonl"
+    code, out, _err = attack_env.run(capfd, "--mode", "monitor", "--log", str(log), program=["-c", "pass"])
+    assert code == 0
+    found = reports(out)
+    assert found["payload"] == {"read": "ok", "connect": "ok", "exec_b64": "ok", "spawn": "ok"}
+    assert found["child"] == {"read": "ok", "connect": "ok", "exec_b64": "ok"}
+    assert len(listener.accepted) == 2
+    logged = events(log)
+    would = {(e["capability"], e["package"]) for e in logged if e["decision"] == "would-deny"}
+    assert {("read", "evilllm"), ("net", "evilllm"), ("dynamic_code", "evilllm"), ("exec", "evilllm")} <= would
+    assert {e["target"].rsplit("/", 1)[-1] for e in logged if e["event"] == "site.pth"} == {
+        "distutils-precedence.pth", "evilllm_init.pth"}
+    assert any(e["event"] == "socket.connect" and e["target"].startswith("127.0.0.2:") for e in logged)
+
+
+def test_malformed_policy_refuses_to_start(attack_env: Env, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    policy = write(tmp_path / "bad.toml", """
+    [packages.evilllm]
+    net = "everything"
+    fs.raed = ["/tmp"]
+    [packages.other]
+    net = ["example.com:http"]
+    """)
+    code, out, err = attack_env.run(capfd, "--policy", str(policy), program=["-c", "print('CWREPORT app {}')"])
+    assert code == 2
+    assert "app" not in reports(out)
+    assert "will not start" in err
+    assert "net: expected a list" in err
+    assert "unknown key 'raed'" in err
+    assert "bad port" in err
+
+
+def test_policy_granting_nothing_still_runs_app_code(attack_env: Env, tmp_path: Path,
+                                                     capfd: pytest.CaptureFixture[str]) -> None:
+    policy = write(tmp_path / "empty.toml", "version = 1\n[packages.not-installed-anywhere]\n")
+    code, out, _err = attack_env.run(capfd, "--policy", str(policy), "--baseline", str(attack_env.baseline),
+                                     program=["-c", "import os; open(os.path.expanduser('~/.ssh/id_rsa')).read(); "
+                                              "print('CWREPORT app {}')"])
+    assert code == 0
+    assert "app" in reports(out)  # the application's own code is trusted by default
+
+
+def test_codegen_at_import_needs_no_grant_but_decoded_exec_does(attack_env: Env, tmp_path: Path,
+                                                                capfd: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "log.jsonl"
+    code, out, _err = attack_env.run(
+        capfd, "--log", str(log), "--baseline", str(attack_env.baseline),
+        program=["-c", "import json, codegen_pkg; print('CWREPORT codegen ' + json.dumps({'r': codegen_pkg.decoded()}))"])
+    assert code == 0
+    assert reports(out)["codegen"] == {"r": "blocked"}
+    dyn = [e for e in events(log) if e["capability"] == "dynamic_code"]
+    assert [e["package"] for e in dyn] == ["codegen-pkg"]  # only the exec(b64decode(...))
+    assert dyn[0]["target"] == "x=1"
+
+
+def test_multiprocessing_spawn_child_is_guarded_and_keeps_site(attack_env: Env, tmp_path: Path,
+                                                              capfd: pytest.CaptureFixture[str]) -> None:
+    app = write(tmp_path / "mpapp.py", """
+    import multiprocessing, mpdemo
+    if __name__ == "__main__":
+        p = multiprocessing.get_context("spawn").Process(target=mpdemo.work)
+        p.start()
+        p.join()
+    """)
+    code, out, _err = attack_env.run(capfd, "--baseline", str(attack_env.baseline), program=[str(app)])
+    assert code == 0
+    assert reports(out)["mp"] == {"text": "blocked no_site=0 guarded=True"}
