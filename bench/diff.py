@@ -117,7 +117,9 @@ def main() -> int:
                 "Real consecutive wheels from PyPI, default analyzers. *prime* scans the old release into an "
                 "empty facts cache (as a previous scan would have); *diff* is the first diff against the new "
                 "release (only its changed files are analysed); *warm* repeats it with everything cached. "
-                "Times in seconds and include reading and hashing every file of both wheels."
+                "Times in seconds and include reading and hashing every file of both wheels and every "
+                "analyzer's judge step on both releases (per-file facts are cached, judging is not: it "
+                "sees the whole package)."
             ),
             "",
             table(

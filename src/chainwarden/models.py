@@ -180,7 +180,8 @@ class Evidence:
         h = hashlib.sha256()
         h.update(self.snippet.encode("utf-8", "surrogatepass"))
         for stage in self.decoded:
-            h.update(b"\0" + stage.method.encode() + b"\0" + stage.preview.encode("utf-8", "surrogatepass"))
+            h.update(b"\0" + stage.method.encode("utf-8", "surrogatepass") + b"\0")
+            h.update(stage.preview.encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 
 

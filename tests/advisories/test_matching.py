@@ -48,6 +48,18 @@ def test_limit_caps_the_range():
     assert match(adv, "demo", "1.5") is None
 
 
+def test_introduced_zero_includes_pre_releases_of_zero():
+    # PEP 440 sorts 0.0.0b0 below "0"; OSV's "0" means "from the very first version".
+    adv = record([{"introduced": "0"}, {"fixed": "1.0"}])
+    assert match(adv, "demo", "0.0.0b0") is not None
+    assert match(adv, "demo", "0.dev1") is not None
+
+
+def test_limit_star_is_no_limit():
+    adv = record([{"introduced": "1.0"}, {"limit": "*"}])
+    assert match(adv, "demo", "99") is not None
+
+
 def test_versions_list_alone_matches_exactly():
     adv = record(versions=["1.82.7", "1.82.8"])
     assert match(adv, "demo", "1.82.8") is not None

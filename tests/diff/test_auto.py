@@ -36,9 +36,10 @@ def test_scan_result_gains_the_diff_first(tmp_path: Path, index_server: IndexSer
     assert merged.findings[0].rule_id == "CW601"
     assert merged.findings[0].location.path == "litellm_init.pth"
     assert len(merged.findings) > len(result.findings)
-    # the scan's own findings are kept, none twice
-    assert set(result.findings) <= set(merged.findings)
-    assert len({f.evidence_hash for f in merged.findings}) == len(merged.findings)
+    # the scan's own findings are kept as they were, after the diff's; none of them twice
+    added = merged.findings[: len(merged.findings) - len(result.findings)]
+    assert merged.findings[len(added) :] == result.findings
+    assert not {f.evidence_hash for f in added} & {f.evidence_hash for f in result.findings}
 
 
 def test_first_release_gets_a_no_baseline_note(tmp_path: Path, index_server: IndexServer) -> None:
@@ -58,3 +59,17 @@ def test_non_archive_result_is_said_not_dropped(tmp_path: Path) -> None:
         merged = with_previous_release(result, scanner, ScanOptions(cache_dir=tmp_path / "c").source_options())
     assert [f.rule_id for f in merged.findings] == ["CW606"]
     assert "only wheels and sdists" in merged.findings[0].message
+
+
+def test_report_level_diff_only_touches_index_results(tmp_path: Path, index_server: IndexServer) -> None:
+    from chainwarden.diff.auto import with_previous_releases
+
+    _publish(tmp_path, index_server, "1.82.6", "1.82.8")
+    local = make_wheel(tmp_path / "dist", "other", "1.0", {"other/__init__.py": ""})
+    options = ScanOptions(jobs=1, cache_dir=tmp_path / "c", index_url=index_server.simple_url)
+    with Scanner(options) as scanner:
+        report = scanner.scan(["litellm==1.82.8", str(local)])
+        merged = with_previous_releases(report, scanner, options.source_options())
+    by_label = {r.ref.label: r for r in merged.results}
+    assert by_label["litellm-1.82.8-py3-none-any.whl"].findings[0].rule_id == "CW601"
+    assert by_label["other-1.0-py3-none-any.whl"] == next(r for r in report.results if r.ref.label.startswith("other"))

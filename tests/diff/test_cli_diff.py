@@ -47,6 +47,9 @@ def test_diff_two_wheels_leads_with_the_pth(wheels: dict[str, Path], tmp_path: P
     assert lines[1].startswith(
         "  - adds `litellm_init.pth`, a .pth file with code lines, which executes code at interpreter start"
     )
+    # the real Python analyzer sees the payload injected into proxy_server.py at import
+    assert lines[2].startswith("  - `litellm/proxy/proxy_server.py` gains decode-then-exec")
+    assert lines[2].endswith("reachable at import")
     assert "1 added, 1 modified" in out
 
 
@@ -189,3 +192,28 @@ def test_bad_targets_are_clear_errors(tmp_path: Path) -> None:
     code, _, err = _run("diff", str(broken), str(broken), "--cache-dir", str(tmp_path / "c"))
     assert code == 2
     assert "chainwarden: error:" in err
+
+
+def test_scan_name_version_diffs_against_the_previous_release(
+    wheels: dict[str, Path], tmp_path: Path, index_server: IndexServer
+) -> None:
+    for version in ("1.82.6", "1.82.8"):
+        index_server.add_file("litellm", IndexedFile.from_path(wheels[version]))
+    base = (
+        "scan",
+        "litellm==1.82.8",
+        "--index-url",
+        index_server.simple_url,
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "-j",
+        "1",
+        "--format",
+        "json",
+    )
+    code, out, _ = _run(*base)
+    assert code == 1
+    assert "CW601" in out
+    code, out, _ = _run(*base, "--no-diff")
+    assert code == 1  # the .pth is still found by the scan itself
+    assert "CW601" not in out

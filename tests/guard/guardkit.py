@@ -35,7 +35,7 @@ def t(f):
         return 'oserror'
 r = {}
 r['read'] = t(lambda: open(os.path.expanduser('~/.ssh/id_rsa')).read())
-r['connect'] = t(lambda: socket.create_connection(('127.0.0.2', PORT), timeout=3).close())
+r['connect'] = t(lambda: socket.create_connection(('127.0.0.2', __PORT__), timeout=3).close())
 r['exec_b64'] = t(lambda: exec(base64.b64decode(b'eD0x')))
 print('CWREPORT child ' + json.dumps(r), flush=True)
 """
@@ -52,8 +52,11 @@ def _try(fn):
 
 
 def run():
-    if not os.environ.get("CW_TEST_PORT"):
-        return
+    if not os.environ.get("CW_TEST_PORT") or os.environ.get("CW_TEST_CHILD"):
+        return  # unlike litellm's, this payload does not fork-bomb its own children
+    if getattr(sys, "_cw_test_ran", False):
+        return  # Python 3.11 runs a venv's .pth files twice; report once
+    sys._cw_test_ran = True
     port = int(os.environ["CW_TEST_PORT"])
     r = {}
     r["read"] = _try(lambda: open(os.path.expanduser("~/.ssh/id_rsa")).read())
@@ -62,8 +65,9 @@ def run():
     t = threading.Thread(target=os.system, args=("true",))
     t.start()
     t.join()
-    child = CHILD.replace("PORT", str(port))
-    r["spawn"] = _try(lambda: subprocess.run([sys.executable, "-c", child], timeout=60, check=False))
+    child = CHILD.replace("__PORT__", str(port))
+    r["spawn"] = _try(lambda: subprocess.run([sys.executable, "-c", child], timeout=60, check=False,
+                                         env={**os.environ, "CW_TEST_CHILD": "1"}))
     print("CWREPORT payload " + json.dumps(r), flush=True)
 '''
 

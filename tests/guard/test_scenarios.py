@@ -38,7 +38,8 @@ def test_unapproved_pth_is_refused_while_setuptools_pth_runs(attack_env: Env, li
     assert "evilllm_init.pth" in err
     assert "not in the approved .pth baseline" in err
     refused = [e for e in events(log) if e["event"] == "site.pth" and e["decision"] == "refused"]
-    assert [e["package"] for e in refused] == ["evilllm"]
+    assert refused
+    assert {e["package"] for e in refused} == {"evilllm"}  # 3.11 runs a venv's .pth files twice, as without the guard
     assert listener.accepted == []
 
 
@@ -56,7 +57,7 @@ def test_approved_pth_payload_is_blocked_and_attributed(attack_env: Env, listene
     assert listener.accepted == []
     denied = [e for e in events(log) if e["decision"] == "denied"]
     pids = {e["pid"] for e in denied}
-    assert len(pids) == 2  # parent and child
+    assert len(pids) == 2  # the parent and its guarded child
     assert {e["package"] for e in denied} == {"evilllm"}
     caps = {(e["capability"], e["event"]) for e in denied}
     assert ("read", "open") in caps
@@ -109,8 +110,8 @@ def test_policy_granting_nothing_still_runs_app_code(attack_env: Env, tmp_path: 
                                                      capfd: pytest.CaptureFixture[str]) -> None:
     policy = write(tmp_path / "empty.toml", "version = 1\n[packages.not-installed-anywhere]\n")
     code, out, _err = attack_env.run(capfd, "--policy", str(policy), "--baseline", str(attack_env.baseline),
-                                     program=["-c", "import os; open(os.path.expanduser('~/.ssh/id_rsa')).read(); "
-                                              "print('CWREPORT app {}')"])
+                                     program=["-c", ("import os; open(os.path.expanduser('~/.ssh/id_rsa')).read(); "
+                                              "print('CWREPORT app {}')")])
     assert code == 0
     assert "app" in reports(out)  # the application's own code is trusted by default
 

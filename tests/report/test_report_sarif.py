@@ -208,3 +208,29 @@ def test_every_artifact_kind_and_trigger(validator):
     doc = doc_for(ScanReport("0.1.0", "2026-11-26T06:00:00+00:00", results))
     validator.validate(doc)
     assert len(doc["runs"][0]["results"]) == len(ArtifactKind) * len(Trigger)
+
+
+def test_absolute_member_names_stay_inside_their_artifact():
+    result = ArtifactResult(
+        ArtifactRef(ArtifactKind.DIRECTORY, "/src/project", "project"), None, (finding(path="/etc/passwd", line=1),)
+    )
+    doc = doc_for(ScanReport("0.1.0", "", (result,)))
+    location = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location["uri"] == "project/etc/passwd"
+    wheel = wheel_result((finding(path="/etc/passwd", line=1),))
+    doc = doc_for(ScanReport("0.1.0", "", (wheel,)))
+    location = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location["uri"] == "etc/passwd"
+    assert doc["runs"][0]["artifacts"][location["index"]]["parentIndex"] == 0
+
+
+def test_a_lockfile_finding_points_at_the_lockfile_line():
+    """Audit-style results: a FILE artifact whose finding is about the file itself."""
+    lock = finding("CWX700", Severity.HIGH, path="requirements.txt", line=7, trigger=Trigger.INSTALL, artifact="requirements.txt")
+    result = ArtifactResult(ArtifactRef(ArtifactKind.FILE, "requirements.txt", "requests 2.0"), None, (lock,))
+    run = doc_for(ScanReport("0.1.0", "", (result,)), root=Path("/repo"))["runs"][0]
+    physical = run["results"][0]["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "requirements.txt"
+    assert physical["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    assert physical["region"]["startLine"] == 7
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == "file:///repo/"

@@ -65,4 +65,5 @@ FIXTURES: dict[str, tuple[Builder, Builder]] = {
         _file("model.gguf", mc.gguf({"general.name": "m", "tokenizer.chat_template": _SSTI})),
         _file("model.gguf", mc.gguf({"general.name": "m", "tokenizer.chat_template": _TEMPLATE})),
     ),
+    "CW812": (_file("model.pt", mc.torchscript_zip()), _file("model.pt", _TORCH)),
 }

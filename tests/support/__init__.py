@@ -5,6 +5,7 @@ through `tests/conftest.py`). The `index_server` fixture in `tests/conftest.py` 
 `IndexServer`.
 """
 
+from support.environments import fake_install, make_venv
 from support.index_server import IndexedFile, IndexedProject, IndexServer, RequestRecord
 from support.packages import (
     add_tar_member,
@@ -30,7 +31,9 @@ __all__ = [
     "core_metadata",
     "entry_points_text",
     "escape_name",
+    "fake_install",
     "make_sdist",
+    "make_venv",
     "make_wheel",
     "record_line",
 ]

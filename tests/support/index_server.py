@@ -22,11 +22,13 @@ every request with that status; `requests` records what was asked (method, path,
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
 import re
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -107,6 +109,7 @@ class IndexServer:
         self.projects: dict[str, IndexedProject] = {normalize(p.name): p for p in projects or []}
         self.json_enabled = json_enabled
         self.fail_status: int | None = None
+        self.file_delay: dict[str, float] = {}  # filename -> seconds to stall before serving it
         self.requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -139,7 +142,8 @@ class IndexServer:
         handler = type("Handler", (_Handler,), {"index": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="test-index", daemon=True)
+        serve = functools.partial(self._httpd.serve_forever, poll_interval=0.05)  # fast shutdown
+        self._thread = threading.Thread(target=serve, name="test-index", daemon=True)
         self._thread.start()
         return self
 
@@ -300,6 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
         wanted = filename.removesuffix(".metadata") if metadata else filename
         for f in project.files if project else []:
             if f.filename == wanted:
+                time.sleep(self.index.file_delay.get(wanted, 0.0))
                 if metadata and f.core_metadata is not None:
                     self._send(200, f.core_metadata, "text/plain")
                     return

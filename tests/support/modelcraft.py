@@ -143,6 +143,21 @@ def torch_zip(
     return raw.replace(crc, bad)
 
 
+def torchscript_zip() -> bytes:
+    """A `torch.jit.save` layout: data.pkl naming `__torch__` classes, constants.pkl, code/ sources."""
+    data_pkl = (
+        proto(2) + global_("__torch__.model", "Net") + binput(0) + EMPTY_TUPLE + NEWOBJ + EMPTY_DICT
+        + MARK + binunicode("training") + NEWFALSE + SETITEMS + BUILD + STOP
+    )  # fmt: skip
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("net/data.pkl", data_pkl)
+        zf.writestr("net/constants.pkl", proto(2) + EMPTY_TUPLE + STOP)
+        zf.writestr("net/code/__torch__/model.py", "class Net(Module):\n  def forward(self, x): return x\n")
+        zf.writestr("net/version", b"6\n")
+    return out.getvalue()
+
+
 LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
 
 

@@ -13,7 +13,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
-from chainwarden.advisories.model import AdvisoryFormatError, parse_advisory
+from chainwarden.advisories.matching import canonical_version
+from chainwarden.advisories.model import PYPI, Advisory, AdvisoryFormatError, RangeType, parse_advisory
 
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
@@ -24,12 +25,37 @@ class DumpError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class PackageIndex:
+    """What the database indexes about one affected package of a record."""
+
+    name: str  # canonical PyPI name
+    ranges: str  # JSON: [[type, [[event, value], ...]], ...], ECOSYSTEM/SEMVER ranges only
+    versions: tuple[str, ...]  # the enumerated versions, canonical PEP 440 form
+
+
+@dataclass(frozen=True, slots=True)
 class DumpRecord:
     id: str
     modified: str
     withdrawn: bool
-    packages: tuple[str, ...]  # canonical PyPI names the record affects
+    packages: tuple[PackageIndex, ...]
     raw: bytes  # the record's JSON, as shipped
+
+
+def index_packages(advisory: Advisory) -> tuple[PackageIndex, ...]:
+    by_name: dict[str, tuple[list[list[object]], set[str]]] = {}
+    for affected in advisory.affected:
+        if affected.ecosystem != PYPI:
+            continue
+        ranges, versions = by_name.setdefault(affected.name, ([], set()))
+        for rng in affected.ranges:
+            if rng.type in {RangeType.ECOSYSTEM, RangeType.SEMVER}:
+                ranges.append([rng.type.value, [[e.kind.value, e.value] for e in rng.events]])
+        versions.update(canonical_version(v) for v in affected.versions)
+    return tuple(
+        PackageIndex(name, json.dumps(ranges, separators=(",", ":")), tuple(sorted(versions)))
+        for name, (ranges, versions) in sorted(by_name.items())
+    )
 
 
 def read_dump(data: bytes, label: str = "dump") -> tuple[DumpRecord, ...]:
@@ -83,5 +109,4 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) ->
     if not advisory.modified:
         msg = f"{where}: record {advisory.id} has no 'modified' timestamp"
         raise DumpError(msg)
-    names = sorted({a.name for a in advisory.affected if a.ecosystem == "PyPI"})
-    return DumpRecord(advisory.id, advisory.modified, bool(advisory.withdrawn), tuple(names), raw)
+    return DumpRecord(advisory.id, advisory.modified, bool(advisory.withdrawn), index_packages(advisory), raw)

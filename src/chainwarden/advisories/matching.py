@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
 from chainwarden.advisories.model import Advisory, Affected, EventKind, Range, RangeType
@@ -49,24 +50,26 @@ def _range_affects(rng: Range, version: Version) -> tuple[bool, bool]:
     """(affected, uncertain) for one ECOSYSTEM/SEMVER range."""
     uncertain = False
     limits: list[Version] = []
-    events: list[tuple[Version, int, EventKind]] = []
+    # (0, ...) is OSV's `introduced: "0"`: before every version, pre-releases of 0 included.
+    events: list[tuple[int, Version, int, EventKind]] = []
     for index, event in enumerate(rng.events):
         if event.kind is EventKind.INTRODUCED and event.value == "0":
-            parsed: Version | None = _ZERO
-        else:
-            parsed = parse_version(event.value)
+            events.append((0, _ZERO, index, event.kind))
+            continue
+        if event.kind is EventKind.LIMIT and event.value == "*":
+            continue  # no limit
+        parsed = parse_version(event.value)
         if parsed is None:
             uncertain = True
-            continue
-        if event.kind is EventKind.LIMIT:
+        elif event.kind is EventKind.LIMIT:
             limits.append(parsed)
         else:
-            events.append((parsed, index, event.kind))
+            events.append((1, parsed, index, event.kind))
     if limits and all(version >= limit for limit in limits):
         return False, uncertain
     affected = False
-    for at, _, kind in sorted(events):
-        if at > version:
+    for real, at, _, kind in sorted(events):
+        if real and at > version:
             break
         if kind is EventKind.INTRODUCED:
             affected = True
@@ -77,14 +80,36 @@ def _range_affects(rng: Range, version: Version) -> tuple[bool, bool]:
     return affected, uncertain
 
 
-def _listed(affected: Affected, version: str, parsed: Version | None) -> bool:
-    for listed in affected.versions:
-        if listed == version:
-            return True
-        other = parse_version(listed)
-        if parsed is not None and other is not None and other == parsed:
+@lru_cache(maxsize=262144)
+def _canonical(text: str) -> str:
+    """PEP 440 equality as a string (`1.0` == `1.0.0`); unparseable text stays as written."""
+    parsed = parse_version(text)
+    return canonicalize_version(parsed) if parsed is not None else text
+
+
+def canonical_version(text: str) -> str:
+    """The form under which equal PEP 440 versions compare equal as strings."""
+    return _canonical(text)
+
+
+def ranges_may_affect(ranges: tuple[Range, ...], version: str) -> bool:
+    """Cheap pre-check used by the offline database: could these ECOSYSTEM/SEMVER ranges
+    affect `version`? True when unsure (unparseable version or event); `match` decides."""
+    parsed = parse_version(version)
+    if parsed is None:
+        return True
+    for rng in ranges:
+        affected, uncertain = _range_affects(rng, parsed)
+        if affected or uncertain:
             return True
     return False
+
+
+def _listed(affected: Affected, version: str) -> bool:
+    if version in affected.versions:
+        return True
+    wanted = _canonical(version)
+    return any(_canonical(listed) == wanted for listed in affected.versions)
 
 
 def _fixes(affected: Affected, version: Version) -> list[str]:
@@ -110,7 +135,7 @@ def match(advisory: Advisory, name: str, version: str) -> Match | None:
     uncertain = False
     fixed: list[str] = []
     for affected in advisory.affected_for(name):
-        entry_hit = _listed(affected, version, parsed)
+        entry_hit = _listed(affected, version)
         if parsed is not None:
             for rng in affected.ranges:
                 if rng.type not in {RangeType.ECOSYSTEM, RangeType.SEMVER}:

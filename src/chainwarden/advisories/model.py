@@ -37,6 +37,9 @@ class RangeType(enum.StrEnum):
     OTHER = "OTHER"
 
 
+_EVENT_KINDS = {kind.value: kind for kind in EventKind}
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     kind: EventKind
@@ -97,7 +100,7 @@ def _str(value: object) -> str:
 def _strs(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
-    return tuple(v for v in value if isinstance(v, str))
+    return tuple([v for v in value if isinstance(v, str)])
 
 
 def _events(raw: object) -> tuple[Event, ...]:
@@ -107,9 +110,9 @@ def _events(raw: object) -> tuple[Event, ...]:
     for item in raw:
         if not isinstance(item, dict):
             continue
-        for kind in EventKind:
-            value = item.get(kind.value)
-            if isinstance(value, str):
+        for key, value in item.items():
+            kind = _EVENT_KINDS.get(key)
+            if kind is not None and isinstance(value, str):
                 out.append(Event(kind, value))
     return tuple(out)
 

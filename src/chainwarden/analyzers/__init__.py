@@ -14,8 +14,9 @@ def default_analyzers() -> tuple[Analyzer[Any], ...]:
     from chainwarden.analyzers.mlmodels.analyzer import ModelAnalyzer  # noqa: PLC0415 - see docstring
     from chainwarden.analyzers.native import NativeAnalyzer  # noqa: PLC0415 - see docstring
     from chainwarden.analyzers.pth import PthAnalyzer  # noqa: PLC0415 - see docstring
+    from chainwarden.analyzers.python import PythonAnalyzer  # noqa: PLC0415 - see docstring
 
-    analyzers: list[Analyzer[Any]] = [PthAnalyzer(), NativeAnalyzer(), ModelAnalyzer()]
+    analyzers: list[Analyzer[Any]] = [PthAnalyzer(), NativeAnalyzer(), ModelAnalyzer(), PythonAnalyzer()]
     return tuple(analyzers)
 
 

@@ -9,106 +9,59 @@ so a lying header or a bomb stops the read instead of exhausting memory.
 
 from __future__ import annotations
 
-import bz2
+import contextlib
 import lzma
 import stat
 import struct
 import threading
 import zipfile
 import zlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from chainwarden.archive.common import ArchiveLimits, ArchiveReader, shadowed_path
+from chainwarden.archive.zipformat import (
+    BZIP2,
+    CDH,
+    CDH_SIG,
+    DD_SIG,
+    DEFLATED,
+    EOCD,
+    EOCD_SIG,
+    FLAG_DESCRIPTOR,
+    FLAG_ENCRYPTED,
+    LFH,
+    LFH_SIG,
+    LZMA,
+    MAX16,
+    MAX32,
+    STORED,
+    SUPPORTED_METHODS,
+    Z64_EOCD,
+    Z64_EOCD_SIG,
+    Z64_LOC_SIG,
+    Z64_LOCATOR,
+    Decompressor,
+    End,
+    Entry,
+    Local,
+    decode,
+    make_decompressor,
+    unicode_path,
+    zip64_extra,
+)
 from chainwarden.artifact import ArtifactError
 from chainwarden.models import Member, MemberKind
 from chainwarden.rules import archive as rules
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
     from chainwarden.rules import Rule
 
-_EOCD = struct.Struct("<4s4H2LH")
-_Z64_LOCATOR = struct.Struct("<4sLQL")
-_Z64_EOCD = struct.Struct("<4sQ2H2L4Q")
-_CDH = struct.Struct("<4s6H3L5H2L")
-_LFH = struct.Struct("<4s5H3L2H")
-_EOCD_SIG, _Z64_LOC_SIG, _Z64_EOCD_SIG = b"PK\x05\x06", b"PK\x06\x07", b"PK\x06\x06"
-_CDH_SIG, _LFH_SIG, _DD_SIG = b"PK\x01\x02", b"PK\x03\x04", b"PK\x07\x08"
-_MAX32, _MAX16 = 0xFFFFFFFF, 0xFFFF
-_FLAG_ENCRYPTED, _FLAG_DESCRIPTOR, _FLAG_UTF8 = 0x1, 0x8, 0x800
-_STORED, _DEFLATED, _BZIP2, _LZMA = 0, 8, 12, 14
 _CHUNK = 1024 * 1024
 _MAX_GAP_SCAN = 64 * 1024 * 1024
 _MAX_LINK_TARGET = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class _End:
-    """The end-of-central-directory record (zip64 values folded in)."""
-
-    pos: int  # where the (zip64) end records start; the central directory ends here
-    end: int  # first byte after the end record and its comment
-    cd_offset: int  # as stored
-    cd_size: int
-    entries: int
-    others: int  # further end-record signatures in the tail
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    name: str
-    raw_name: bytes
-    flags: int
-    method: int
-    crc: int
-    csize: int
-    usize: int
-    offset: int  # absolute offset of the local header
-    mode: int  # unix mode from external attributes, 0 if none
-    unicode_name: str | None  # Info-ZIP unicode path extra field
-
-
-@dataclass(frozen=True, slots=True)
-class _Local:
-    data_start: int
-    span_end: int  # after data and data descriptor
-
-
-class _Decompressor(Protocol):
-    def decompress(self, data: bytes, max_length: int, /) -> bytes: ...
-
-
-def _decode(raw: bytes, flags: int) -> str:
-    return raw.decode("utf-8", "surrogateescape") if flags & _FLAG_UTF8 else raw.decode("cp437")
-
-
-def _zip64_extra(extra: bytes, wanted: list[str]) -> dict[str, int]:
-    """Values from the zip64 extra field (0x0001) for the header fields that overflowed."""
-    out: dict[str, int] = {}
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, size = struct.unpack_from("<2H", extra, pos)
-        body = extra[pos + 4 : pos + 4 + size]
-        if tag == 1:
-            for i, key in enumerate(wanted):
-                if 8 * i + 8 <= len(body):
-                    out[key] = struct.unpack_from("<Q", body, 8 * i)[0]
-            return out
-        pos += 4 + size
-    return out
-
-
-def _unicode_path(extra: bytes) -> str | None:
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, size = struct.unpack_from("<2H", extra, pos)
-        if tag == 0x7075 and size >= 5:  # noqa: PLR2004 - version byte + crc32
-            return extra[pos + 9 : pos + 4 + size].decode("utf-8", "surrogateescape")
-        pos += 4 + size
-    return None
 
 
 class ZipReader(ArchiveReader):
@@ -119,96 +72,121 @@ class ZipReader(ArchiveReader):
         super().__init__(label, limits or ArchiveLimits())
         self.path = path
         self._lock = threading.Lock()
-        self._locals: dict[int, _Local] = {}  # by local header offset
-        self._by_path: dict[str, _Entry] = {}
+        self._locals: dict[int, Local] = {}  # by local header offset
+        self._by_path: dict[str, Entry] = {}
         self._members: list[Member] = []
-        try:
-            self._fh = path.open("rb")
-            self._size = self._fh.seek(0, 2)
-        except OSError as err:
-            msg = f"{label}: cannot read: {err.strerror}"
-            raise ArtifactError(msg) from err
-        try:
+        self._fh: BinaryIO | None = None
+        self._size = 0
+        with self._session():
             self._open()
-        except BaseException:
-            self._fh.close()
-            raise
 
     # ----------------------------------------------------------------- structure
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[None]:
+        """Keep the file open for a batch of reads; the reader holds no file between batches."""
+        if self._fh is not None:
+            yield
+            return
+        try:
+            fh = self.path.open("rb")
+        except OSError as err:
+            msg = f"{self.label}: cannot read: {err.strerror}"
+            raise ArtifactError(msg) from err
+        with fh:
+            self._fh = fh
+            self._size = fh.seek(0, 2)
+            try:
+                yield
+            finally:
+                self._fh = None
+
     def _pread(self, offset: int, size: int) -> bytes:
-        if offset < 0 or size <= 0 or offset >= self._size:
+        if offset < 0 or size <= 0 or offset >= self._size or self._fh is None:
             return b""
         with self._lock:
             self._fh.seek(offset)
             return self._fh.read(size)
 
     def _open(self) -> None:
-        end = self._find_end()
-        concat = end.pos - end.cd_size - end.cd_offset
-        cd_start = end.cd_offset + concat
-        if concat:
+        candidates = self._end_candidates()
+        failure: ArtifactError | None = None
+        for end in candidates:
+            try:
+                entries = self._read_central_directory(end)
+            except ArtifactError as err:
+                failure = failure or err
+                continue
+            break
+        else:
+            raise failure or ArtifactError(f"{self.label}: no end-of-central-directory record")
+        if len(candidates) > 1:
+            self.problem(
+                rules.ZIP_MULTIPLE_END,
+                f"{len(candidates)} end-of-central-directory records near the end; "
+                "readers that search differently see different archives",
+            )
+        if end.end > self._size:
+            self.problem(rules.ARCHIVE_TRUNCATED, "end record's comment runs past the end of the file")
+        if end.concat:
             self.problem(
                 rules.ZIP_HEADER_MISMATCH,
-                f"central directory is {concat} bytes away from where the end record says; readers "
+                f"central directory is {end.concat} bytes away from where the end record says; readers "
                 "that trust the stored offsets see different data",
-                detail=(("offset_delta", str(concat)),),
+                detail=(("offset_delta", str(end.concat)),),
             )
-        if end.others:
-            self.problem(rules.ZIP_MULTIPLE_END, f"{end.others + 1} end-of-central-directory signatures near the end")
-        entries = self._read_central_directory(cd_start, end, concat)
         if not entries:
             msg = f"{self.label}: empty archive (no members)"
             raise ArtifactError(msg)
         self._check_declared(entries)
         spans = self._check_local_headers(entries)
-        self._check_layout(spans, cd_start, end)
+        self._check_layout(spans, end)
         self._cross_check_zipfile(entries)
         self._index(entries)
 
-    def _find_end(self) -> _End:
-        if self._size < _EOCD.size:
+    def _end_candidates(self) -> list[End]:
+        """Every plausible end record, the one zipfile picks first (a record without comment at
+        the very end, else the last signature), then the others from the end backwards."""
+        if self._size < EOCD.size:
             msg = f"{self.label}: too small to be a zip archive"
             raise ArtifactError(msg)
-        tail_start = max(0, self._size - _MAX16 - _EOCD.size)
+        tail_start = max(0, self._size - MAX16 - EOCD.size)
         tail = self._pread(tail_start, self._size - tail_start)
         sigs: list[int] = []
-        at = tail.find(_EOCD_SIG)
+        at = tail.find(EOCD_SIG)
         while at != -1:
-            sigs.append(at)
-            at = tail.find(_EOCD_SIG, at + 1)
-        # Like zipfile: an end record with no comment at the very end, else the last signature.
-        if tail[-_EOCD.size :].startswith(_EOCD_SIG) and tail[-2:] == b"\0\0":
-            rel = len(tail) - _EOCD.size
-        elif sigs and len(tail) - sigs[-1] >= _EOCD.size:
-            rel = sigs[-1]
-        else:
+            if len(tail) - at >= EOCD.size:
+                sigs.append(at)
+            at = tail.find(EOCD_SIG, at + 1)
+        if not sigs:
             msg = f"{self.label}: no end-of-central-directory record (not a zip, or truncated)"
             raise ArtifactError(msg)
-        _, _, _, _, entries, cd_size, cd_offset, comment_len = _EOCD.unpack_from(tail, rel)
-        pos = tail_start + rel
-        record_end = pos + _EOCD.size + comment_len
-        others = len(sigs) - 1
-        loc = self._pread(pos - _Z64_LOCATOR.size, _Z64_LOCATOR.size)
-        if len(loc) == _Z64_LOCATOR.size and loc.startswith(_Z64_LOC_SIG):
-            z64_pos = pos - _Z64_LOCATOR.size - _Z64_EOCD.size
-            rec = self._pread(z64_pos, _Z64_EOCD.size)
-            if len(rec) != _Z64_EOCD.size or not rec.startswith(_Z64_EOCD_SIG):
-                msg = f"{self.label}: corrupt zip64 end record"
-                raise ArtifactError(msg)
-            fields = _Z64_EOCD.unpack(rec)
-            entries, cd_size, cd_offset = fields[7], fields[8], fields[9]
-            pos = z64_pos
-        if record_end > self._size:
-            self.problem(rules.ARCHIVE_TRUNCATED, "end record's comment runs past the end of the file")
-            record_end = self._size
-        return _End(pos, record_end, cd_offset, cd_size, entries, others)
+        order = sorted(sigs, reverse=True)
+        exact = len(tail) - EOCD.size
+        if exact in sigs and tail[-2:] == b"\0\0":
+            order.remove(exact)
+            order.insert(0, exact)
+        return [self._parse_end(tail_start + rel, tail[rel : rel + EOCD.size]) for rel in order]
 
-    def _read_central_directory(self, cd_start: int, end: _End, concat: int) -> list[_Entry]:
+    def _parse_end(self, pos: int, record: bytes) -> End:
+        _, _, _, _, entries, cd_size, cd_offset, comment_len = EOCD.unpack(record)
+        record_end = pos + EOCD.size + comment_len
+        loc = self._pread(pos - Z64_LOCATOR.size, Z64_LOCATOR.size)
+        if len(loc) == Z64_LOCATOR.size and loc.startswith(Z64_LOC_SIG):
+            z64_pos = pos - Z64_LOCATOR.size - Z64_EOCD.size
+            rec = self._pread(z64_pos, Z64_EOCD.size)
+            if len(rec) == Z64_EOCD.size and rec.startswith(Z64_EOCD_SIG):
+                fields = Z64_EOCD.unpack(rec)
+                entries, cd_size, cd_offset = fields[7], fields[8], fields[9]
+                pos = z64_pos
+        return End(pos, record_end, cd_offset, cd_size, entries, pos - cd_size - cd_offset)
+
+    def _read_central_directory(self, end: End) -> list[Entry]:
+        cd_start, concat = end.cd_offset + end.concat, end.concat
         if cd_start < 0 or end.cd_size < 0 or cd_start + end.cd_size > end.pos:
             msg = f"{self.label}: corrupt zip (central directory outside the file)"
             raise ArtifactError(msg)
         data = self._pread(cd_start, end.cd_size)
-        entries: list[_Entry] = []
+        entries: list[Entry] = []
         pos = 0
         while pos < len(data):
             if len(entries) >= self.limits.max_members:
@@ -216,24 +194,24 @@ class ZipReader(ArchiveReader):
                 self.problem(rules.TOO_MANY_MEMBERS, f"more than {limit} members; the rest are not scanned")
                 self.skip("", f"members after the first {self.limits.max_members} not scanned")
                 break
-            if len(data) - pos < _CDH.size or not data.startswith(_CDH_SIG, pos):
+            if len(data) - pos < CDH.size or not data.startswith(CDH_SIG, pos):
                 msg = f"{self.label}: corrupt zip central directory at entry {len(entries) + 1}"
                 raise ArtifactError(msg)
-            f = _CDH.unpack_from(data, pos)
+            f = CDH.unpack_from(data, pos)
             made_by, flags, method, crc, csize, usize = f[1], f[3], f[4], f[7], f[8], f[9]
             nlen, elen, clen, eattr, offset = f[10], f[11], f[12], f[15], f[16]
-            raw = data[pos + _CDH.size : pos + _CDH.size + nlen]
-            extra = data[pos + _CDH.size + nlen : pos + _CDH.size + nlen + elen]
-            pos += _CDH.size + nlen + elen + clen
+            raw = data[pos + CDH.size : pos + CDH.size + nlen]
+            extra = data[pos + CDH.size + nlen : pos + CDH.size + nlen + elen]
+            pos += CDH.size + nlen + elen + clen
             if pos > len(data):
                 msg = f"{self.label}: corrupt zip central directory (entry runs past its end)"
                 raise ArtifactError(msg)
-            wanted = [k for k, v in (("usize", usize), ("csize", csize), ("offset", offset)) if v == _MAX32]
-            z64 = _zip64_extra(extra, wanted) if wanted else {}
+            wanted = [k for k, v in (("usize", usize), ("csize", csize), ("offset", offset)) if v == MAX32]
+            z64 = zip64_extra(extra, wanted) if wanted else {}
             mode = (eattr >> 16) if (made_by >> 8) == 3 else 0  # noqa: PLR2004 - 3 = Unix
             entries.append(
-                _Entry(
-                    name=_decode(raw, flags),
+                Entry(
+                    name=decode(raw, flags),
                     raw_name=raw,
                     flags=flags,
                     method=method,
@@ -242,7 +220,7 @@ class ZipReader(ArchiveReader):
                     usize=z64.get("usize", usize),
                     offset=z64.get("offset", offset) + concat,
                     mode=mode,
-                    unicode_name=_unicode_path(extra),
+                    unicode_name=unicode_path(extra),
                 )
             )
         if len(entries) != end.entries and len(entries) < self.limits.max_members:
@@ -252,7 +230,7 @@ class ZipReader(ArchiveReader):
             )
         return entries
 
-    def _check_declared(self, entries: list[_Entry]) -> None:
+    def _check_declared(self, entries: list[Entry]) -> None:
         lim = self.limits
         names = [e.name for e in entries]
         self.check_names(names)
@@ -288,7 +266,7 @@ class ZipReader(ArchiveReader):
                 f"members declare {total} bytes from a {self._size}-byte file (ratio over {lim.max_ratio:g})",
             )
 
-    def _check_local_headers(self, entries: list[_Entry]) -> list[tuple[int, int, str]]:
+    def _check_local_headers(self, entries: list[Entry]) -> list[tuple[int, int, str]]:
         spans: list[tuple[int, int, str]] = []
         for e in entries:
             local = self._local_header(e)
@@ -297,27 +275,27 @@ class ZipReader(ArchiveReader):
                 spans.append((e.offset, local.span_end, e.name))
         return spans
 
-    def _local_header(self, e: _Entry) -> _Local | None:
-        head = self._pread(e.offset, _LFH.size)
-        if len(head) < _LFH.size or not head.startswith(_LFH_SIG):
+    def _local_header(self, e: Entry) -> Local | None:
+        head = self._pread(e.offset, LFH.size)
+        if len(head) < LFH.size or not head.startswith(LFH_SIG):
             self.problem(
                 rules.ZIP_HEADER_MISMATCH, f"{e.name!r}: no local header where the central directory points", e.name
             )
             return None
-        _, _, flags, method, _, _, crc, csize, usize, nlen, elen = _LFH.unpack(head)
-        raw = self._pread(e.offset + _LFH.size, nlen)
-        extra = self._pread(e.offset + _LFH.size + nlen, elen)
-        data_start = e.offset + _LFH.size + nlen + elen
+        _, _, flags, method, _, _, crc, csize, usize, nlen, elen = LFH.unpack(head)
+        raw = self._pread(e.offset + LFH.size, nlen)
+        extra = self._pread(e.offset + LFH.size + nlen, elen)
+        data_start = e.offset + LFH.size + nlen + elen
         differences: list[str] = []
         if raw != e.raw_name:
-            differences.append(f"name {_decode(raw, flags)!r}")
+            differences.append(f"name {decode(raw, flags)!r}")
         if method != e.method:
             differences.append(f"method {method} (directory says {e.method})")
-        if (flags ^ e.flags) & _FLAG_ENCRYPTED:
+        if (flags ^ e.flags) & FLAG_ENCRYPTED:
             differences.append("encryption flag")
-        z64 = _zip64_extra(extra, ["usize", "csize"]) if _MAX32 in (usize, csize) else {}
+        z64 = zip64_extra(extra, ["usize", "csize"]) if MAX32 in (usize, csize) else {}
         usize, csize = z64.get("usize", usize), z64.get("csize", csize)
-        described = bool(flags & _FLAG_DESCRIPTOR)
+        described = bool(flags & FLAG_DESCRIPTOR)
         if not described or (crc, csize, usize) != (0, 0, 0):
             for label, local_value, cd_value in (
                 ("crc", crc, e.crc),
@@ -338,13 +316,13 @@ class ZipReader(ArchiveReader):
             )
         if span_end > self._size:
             self.problem(rules.ARCHIVE_TRUNCATED, f"{e.name!r}: data runs past the end of the file", e.name)
-        return _Local(data_start, span_end)
+        return Local(data_start, span_end)
 
-    def _descriptor(self, e: _Entry, at: int, *, wide: bool, differences: list[str]) -> int:
+    def _descriptor(self, e: Entry, at: int, *, wide: bool, differences: list[str]) -> int:
         fmt = "<LQQ" if wide else "<LLL"
         size = struct.calcsize(fmt)
         raw = self._pread(at, 4 + size)
-        skip = 4 if raw.startswith(_DD_SIG) else 0
+        skip = 4 if raw.startswith(DD_SIG) else 0
         body = raw[skip : skip + size]
         if len(body) < size:
             differences.append("data descriptor missing")
@@ -354,7 +332,8 @@ class ZipReader(ArchiveReader):
             differences.append("data descriptor values")
         return skip + size
 
-    def _check_layout(self, spans: list[tuple[int, int, str]], cd_start: int, end: _End) -> None:
+    def _check_layout(self, spans: list[tuple[int, int, str]], end: End) -> None:
+        cd_start = end.cd_offset + end.concat
         spans.sort()
         covered: list[tuple[int, int]] = []
         prev_end, prev_name = 0, ""
@@ -372,17 +351,17 @@ class ZipReader(ArchiveReader):
             if start > pos:
                 self._gap(pos, start, where="prepended before the first entry" if pos == 0 else "between entries")
             pos = max(pos, stop)
-        if self._size > end.end:
+        if self._size > end.end:  # (a comment running past the end was reported already)
             self._gap(end.end, self._size, where="appended after the end record")
 
     def _gap(self, start: int, stop: int, *, where: str) -> None:
         hidden = self._find_local_headers(start, stop)
         for offset in hidden:
-            head = self._pread(offset, _LFH.size)
+            head = self._pread(offset, LFH.size)
             name = ""
-            if len(head) == _LFH.size:
-                flags, nlen = _LFH.unpack(head)[2], _LFH.unpack(head)[9]
-                name = _decode(self._pread(offset + _LFH.size, nlen), flags)
+            if len(head) == LFH.size:
+                flags, nlen = LFH.unpack(head)[2], LFH.unpack(head)[9]
+                name = decode(self._pread(offset + LFH.size, nlen), flags)
             self.problem(
                 rules.ZIP_HIDDEN_ENTRY,
                 f"local header for {name!r} at offset {offset} is not in the central directory",
@@ -397,14 +376,14 @@ class ZipReader(ArchiveReader):
         stop = min(stop, start + _MAX_GAP_SCAN)
         while pos < stop:
             chunk = self._pread(pos, min(_CHUNK, stop - pos) + 3)
-            at = chunk.find(_LFH_SIG)
+            at = chunk.find(LFH_SIG)
             while at != -1 and pos + at < stop:
                 found.append(pos + at)
-                at = chunk.find(_LFH_SIG, at + 1)
+                at = chunk.find(LFH_SIG, at + 1)
             pos += _CHUNK
         return found
 
-    def _cross_check_zipfile(self, entries: list[_Entry]) -> None:
+    def _cross_check_zipfile(self, entries: list[Entry]) -> None:
         """Python's own reader (what pip uses) must see the same names in the same order."""
         try:
             with zipfile.ZipFile(self.path) as zf:
@@ -421,7 +400,7 @@ class ZipReader(ArchiveReader):
             )
 
     # ------------------------------------------------------------------- members
-    def _index(self, entries: list[_Entry]) -> None:
+    def _index(self, entries: list[Entry]) -> None:
         counts: dict[str, int] = {}
         for e in entries:
             counts[e.name] = counts.get(e.name, 0) + 1
@@ -435,7 +414,7 @@ class ZipReader(ArchiveReader):
             self._by_path[path] = e
             self._members.append(self._member(path, e))
 
-    def _member(self, path: str, e: _Entry) -> Member:
+    def _member(self, path: str, e: Entry) -> Member:
         if stat.S_ISLNK(e.mode):
             target = ""
             if e.usize <= _MAX_LINK_TARGET:
@@ -451,10 +430,10 @@ class ZipReader(ArchiveReader):
             self.skip(path, "special file")
             kind = MemberKind.DEVICE if stat.S_ISCHR(e.mode) or stat.S_ISBLK(e.mode) else MemberKind.OTHER
             return Member(path, 0, kind)
-        if e.flags & _FLAG_ENCRYPTED:
+        if e.flags & FLAG_ENCRYPTED:
             self.problem(rules.MEMBER_UNREADABLE, f"{e.name!r} is encrypted", e.name)
             self.skip(path, "encrypted")
-        elif e.method not in (_STORED, _DEFLATED, _BZIP2, _LZMA):
+        elif e.method not in (STORED, DEFLATED, BZIP2, LZMA):
             self.problem(rules.MEMBER_UNREADABLE, f"{e.name!r} uses unsupported compression method {e.method}", e.name)
             self.skip(path, f"unsupported compression method {e.method}")
         return Member(path, e.usize, MemberKind.FILE)
@@ -471,12 +450,17 @@ class ZipReader(ArchiveReader):
             msg = f"{self.label}: {path!r} is not read (see unscanned)"
             raise ArtifactError(msg)
         try:
-            return self._inflate(e)
+            with self._session():
+                return self._inflate(e)
         except ArtifactError:
             self.skip(path, "unreadable")
             raise
 
-    def _inflate(self, e: _Entry) -> bytes:
+    def read_all(self) -> Iterator[tuple[Member, bytes]]:
+        with self._session():
+            yield from super().read_all()
+
+    def _inflate(self, e: Entry) -> bytes:
         local = self._locals.get(e.offset)
         if local is None:
             self._fail(rules.MEMBER_UNREADABLE, e, "has no readable local header")
@@ -486,7 +470,7 @@ class ZipReader(ArchiveReader):
         decompressor = self._decompressor(e, local.data_start)
         out = bytearray()
         pos, left = local.data_start, e.csize
-        if e.method == _LZMA:
+        if e.method == LZMA:
             header = 4 + self._lzma_header_len(pos)
             pos, left = pos + header, left - header
         pending = b""
@@ -494,7 +478,7 @@ class ZipReader(ArchiveReader):
             if not pending:
                 pending = self._pread(pos, min(_CHUNK, left)) if left > 0 else b""
                 pos, left = pos + len(pending), left - len(pending)
-            piece = self._feed(decompressor, pending, limit - len(out) + 1)
+            piece = self._feed(e, decompressor, pending, limit - len(out) + 1)
             pending = getattr(decompressor, "unconsumed_tail", b"")
             out += piece
             if len(out) > limit:
@@ -508,44 +492,31 @@ class ZipReader(ArchiveReader):
             self._fail(rules.MEMBER_UNREADABLE, e, "CRC-32 does not match its data (corrupt)")
         return bytes(out)
 
-    @staticmethod
-    def _feed(decompressor: _Decompressor | None, data: bytes, max_length: int) -> bytes:
+    def _feed(self, e: Entry, decompressor: Decompressor | None, data: bytes, max_length: int) -> bytes:
         if decompressor is None:
             return data[:max_length]
         try:
             return decompressor.decompress(data, max_length)
         except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as err:
-            msg = f"corrupt compressed data: {err}"
-            raise ArtifactError(msg) from err
+            self._fail(rules.MEMBER_UNREADABLE, e, f"has corrupt compressed data ({err})")
 
     def _lzma_header_len(self, data_start: int) -> int:
         head = self._pread(data_start, 4)
         return struct.unpack("<2H", head)[1] if len(head) == 4 else 0  # noqa: PLR2004
 
-    def _decompressor(self, e: _Entry, data_start: int) -> _Decompressor | None:
+    def _decompressor(self, e: Entry, data_start: int) -> Decompressor | None:
         """None for stored data (copied as is)."""
-        if e.method == _STORED and e.csize != e.usize:
+        if e.method == STORED and e.csize != e.usize:
             self._fail(rules.ZIP_HEADER_MISMATCH, e, f"stored with {e.csize} bytes but declares {e.usize}")
-        if e.method == _DEFLATED:
-            return zlib.decompressobj(-15)
-        if e.method == _BZIP2:
-            return bz2.BZ2Decompressor()
-        if e.method == _LZMA:
-            props = self._pread(data_start + 4, self._lzma_header_len(data_start))
-            if len(props) != 5:  # noqa: PLR2004 - LZMA1 properties
-                self._fail(rules.MEMBER_UNREADABLE, e, "has a malformed LZMA header")
-            dict_size = struct.unpack("<L", props[1:5])[0]
-            lc, rest = props[0] % 9, props[0] // 9
-            filt = {"id": lzma.FILTER_LZMA1, "dict_size": dict_size, "lc": lc, "lp": rest % 5, "pb": rest // 5}
-            return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[filt])
-        if e.method != _STORED:
+        if e.method not in SUPPORTED_METHODS:
             self._fail(rules.MEMBER_UNREADABLE, e, f"uses unsupported compression method {e.method}")
-        return None
+        props = self._pread(data_start + 4, self._lzma_header_len(data_start)) if e.method == LZMA else b""
+        try:
+            return make_decompressor(e.method, props)
+        except ValueError as err:
+            self._fail(rules.MEMBER_UNREADABLE, e, str(err))
 
-    def _fail(self, rule: Rule, e: _Entry, why: str) -> NoReturn:
+    def _fail(self, rule: Rule, e: Entry, why: str) -> NoReturn:
         self.problem(rule, f"{e.name!r} {why}", e.name)
         msg = f"{self.label}: {e.name!r} {why}"
         raise ArtifactError(msg)
-
-    def close(self) -> None:
-        self._fh.close()

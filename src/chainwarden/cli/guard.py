@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import sysconfig
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from chainwarden.cli.common import IO
 from chainwarden.cli.exit_codes import ExitCode
 from chainwarden.guard.baseline import load_baseline, site_dirs_of
 from chainwarden.guard.bootstrap import install_bootstrap, uninstall_bootstrap
 from chainwarden.guard.policy import GuardPolicy, load_policy_file
 from chainwarden.policy import ConfigError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from chainwarden.cli.common import IO
 
 NAME = "guard"
 HELP = "install or remove the runtime guard's .pth bootstrap in an environment"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from chainwarden.cli.common import IO
 from chainwarden.cli.exit_codes import ExitCode
 from chainwarden.guard.baseline import load_baseline
 from chainwarden.guard.launcher import default_log_path, resolve_target, run_guarded
 from chainwarden.guard.learn import learn_policy, read_events
 from chainwarden.guard.policy import MODES, GuardPolicy, load_policy_file, render_policy
 from chainwarden.policy import ConfigError
+
+if TYPE_CHECKING:
+    from chainwarden.cli.common import IO
 
 NAME = "run"
 HELP = "run a Python program with the runtime guard: chainwarden run [options] -- python app.py"

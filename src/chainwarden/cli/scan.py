@@ -27,6 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)")
     parser.add_argument("--index-url", default="https://pypi.org/simple/", help="package index for NAME==VERSION")
     parser.add_argument("--offline", action="store_true", help="never use the network (cached index files only)")
+    parser.add_argument(
+        "--no-diff",
+        action="store_true",
+        help="do not compare NAME==VERSION targets with their previous release on the index",
+    )
 
 
 def run(args: argparse.Namespace, io: IO) -> int:
@@ -46,6 +51,10 @@ def run(args: argparse.Namespace, io: IO) -> int:
     )
     with Scanner(options) as scanner:
         report = scanner.scan(args.targets)
+        if not args.no_diff:
+            from chainwarden.diff.auto import with_previous_releases  # noqa: PLC0415 - only for NAME==VERSION
+
+            report = with_previous_releases(report, scanner, options.source_options())
     bar.close()
     verdict = policy.evaluate(report)
     emit(io, args, report, verdict)

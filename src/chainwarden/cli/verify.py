@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sysconfig
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from chainwarden.cli.common import IO
 from chainwarden.cli.exit_codes import ExitCode
 from chainwarden.guard.baseline import load_baseline, render_baseline, scan_pth, site_dirs_of, verify
 from chainwarden.policy import ConfigError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from chainwarden.cli.common import IO
 
 NAME = "verify"
 HELP = "check installed files against RECORD hashes and .pth files against an approved baseline"
@@ -46,5 +50,6 @@ def run(args: argparse.Namespace, io: IO) -> int:
             else:
                 io.stdout.write(f"{problem.kind:16} {site_dir / problem.path}: {problem.detail}\n")
     if not args.json:
-        io.stdout.write(f"{count} problem(s) in {len(site_dirs)} site-packages director{'y' if len(site_dirs) == 1 else 'ies'}\n")
+        dirs = "1 site-packages directory" if len(site_dirs) == 1 else f"{len(site_dirs)} site-packages directories"
+        io.stdout.write(f"{count} problem(s) in {dirs}\n")
     return ExitCode.BLOCKED if count else ExitCode.CLEAN

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from chainwarden.artifact import ArtifactError
 from chainwarden.diff.baseline import previous_release
 from chainwarden.diff.release import ReleaseDiff, diff_artifacts, no_baseline_finding
-from chainwarden.models import ArtifactKind, ArtifactResult
+from chainwarden.models import ArtifactKind, ArtifactResult, ScanReport
 
 if TYPE_CHECKING:
     from chainwarden.artifact import Artifact
@@ -72,3 +72,49 @@ def _prepend(result: ArtifactResult, findings: tuple[Finding, ...]) -> ArtifactR
     own = {f.evidence_hash for f in result.findings}
     new = tuple(f for f in findings if f.evidence_hash not in own)
     return dataclasses.replace(result, findings=(*new, *result.findings))
+
+
+def from_index(result: ArtifactResult, options: SourceOptions) -> bool:
+    """Did this result come from a `NAME==VERSION` download (a file in the download cache)?"""
+    return result.ref.kind in (ArtifactKind.WHEEL, ArtifactKind.SDIST) and (
+        Path(result.ref.location).parent == options.cache_dir / "files"
+    )
+
+
+def with_previous_releases(
+    report: ScanReport, scanner: Scanner, options: SourceOptions, *, max_per_release: int = 4
+) -> ScanReport:
+    """`report` with every `NAME==VERSION` result diffed against its previous release (what
+    `scan` does unless `--no-diff`). A release with many files (one wheel per platform) has at
+    most `max_per_release` of them diffed, pure-Python wheels and the sdist first; the others
+    get a CW606 note saying so."""
+    per_release: dict[str, int] = {}
+    order = sorted(range(len(report.results)), key=lambda i: _preference(report.results[i]))
+    chosen: set[int] = set()
+    for i in order:
+        result = report.results[i]
+        if not from_index(result, options):
+            continue
+        key = result.name
+        if per_release.get(key, 0) < max_per_release:
+            per_release[key] = per_release.get(key, 0) + 1
+            chosen.add(i)
+    results: list[ArtifactResult] = []
+    for i, result in enumerate(report.results):
+        if i in chosen:
+            results.append(with_previous_release(result, scanner, options))
+        elif from_index(result, options):
+            note = f"not diffed: only {max_per_release} files of a release are compared with its predecessor"
+            results.append(_prepend(result, (no_baseline_finding(result.name, note),)))
+        else:
+            results.append(result)
+    return dataclasses.replace(report, results=tuple(results))
+
+
+def _preference(result: ArtifactResult) -> tuple[int, str]:
+    label = result.ref.label
+    if label.endswith("-none-any.whl"):
+        return (0, label)
+    if result.ref.kind is ArtifactKind.SDIST:
+        return (1, label)
+    return (2, label)

@@ -24,6 +24,7 @@ from packaging.utils import canonicalize_name
 from chainwarden.artifact import ArtifactError
 from chainwarden.diff.files import ChangeKind, FileDiff
 from chainwarden.models import Confidence, Evidence, Finding, Location, Severity, Trigger
+from chainwarden.rules.core import ANALYZER_ERROR
 from chainwarden.rules.diff import (
     ENTRY_POINTS_CHANGED,
     NEW_AUTO_CAPABILITY,
@@ -71,6 +72,10 @@ _CAPABILITY_WORDS = {
     "dynamic-import": "dynamic imports",
     "background": "background execution",
     "native": "native code (ctypes)",
+    "hidden-code": "hidden code",
+    "detached": "detached processes",
+    "credential-access": "credential access",
+    "persistence": "persistence",
 }
 
 _BINARY_MAGIC = (b"\x7fELF", b"MZ", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
@@ -129,7 +134,7 @@ def new_capabilities(old: Sequence[Finding], new: Sequence[Finding], renames: di
     seen = {_key(f, f.location.path) for f in old}
     out: list[CapabilityChange] = []
     for finding in new:
-        if finding.rule_id.startswith("CW0"):  # scan errors are reported as they are, not as changes
+        if finding.rule_id == ANALYZER_ERROR.id:  # scan errors are reported as they are, not as changes
             continue
         path = renames.get(finding.location.path, finding.location.path)
         if _key(finding, path) in seen:
@@ -165,12 +170,17 @@ def _diff_finding(
     )
 
 
+def raises_cw600(change: CapabilityChange) -> bool:
+    """A new capability that runs by itself and matters (medium or above) is a finding of its own."""
+    return change.automatic and change.finding.severity >= Severity.MEDIUM
+
+
 def capability_findings(changes: Iterable[CapabilityChange], label: str) -> list[Finding]:
     """CW600 for each new capability reachable from an automatic trigger that matters (>= medium)."""
     out: list[Finding] = []
     for change in changes:
         f = change.finding
-        if not change.automatic or f.severity < Severity.MEDIUM:
+        if not raises_cw600(change):
             continue
         severity = Severity.CRITICAL if f.severity >= Severity.CRITICAL else NEW_AUTO_CAPABILITY.severity
         out.append(
@@ -193,11 +203,13 @@ def capability_findings(changes: Iterable[CapabilityChange], label: str) -> list
 # ---------------------------------------------------------------- structural changes
 
 
-def _startup_kind(install_path: str, data: bytes) -> str:
-    """Why this file runs at interpreter start, or "" if it does not."""
+def _startup_kind(install_path: str, data: bytes, *, sdist_like: bool = False) -> str:
+    """Why this file runs at interpreter start, or "" if it does not. `site` reads only the
+    `.pth` files directly in site-packages; an sdist may install one from anywhere (data_files),
+    so there every `.pth` with code lines counts."""
     top = "/" not in install_path
     name = install_path.rsplit("/", 1)[-1]
-    if name.endswith(".pth"):
+    if name.endswith(".pth") and (top or sdist_like):
         lines = data[:1_000_000].decode("utf-8", "replace").splitlines()
         if any(line.startswith(("import ", "import\t")) for line in lines):
             return "a .pth file with code lines, which executes code at interpreter start"
@@ -225,10 +237,10 @@ def structural_findings(old: Artifact, new: Artifact, files: FileDiff, label: st
         if data is None:
             continue
         install = install_paths.get(change.path, change.path)
-        why = _startup_kind(install, data)
+        why = _startup_kind(install, data, sdist_like=sdist_like)
         if why:
             old_data = _read(old, change.old_path) if change.old_path else None
-            if old_data is None or not _startup_kind(install, old_data):
+            if old_data is None or not _startup_kind(install, old_data, sdist_like=sdist_like):
                 verb = "adds" if change.kind is not ChangeKind.MODIFIED else "turns"
                 name = change.path.rsplit("/", 1)[-1]
                 message = f"{verb} `{name}`, {why}" if verb == "adds" else f"turns `{name}` into {why}"
@@ -263,7 +275,7 @@ def structural_findings(old: Artifact, new: Artifact, files: FileDiff, label: st
                     trigger=Trigger.INSTALL,
                 )
             )
-    out.extend(_metadata_findings(old, new, label))
+    out.extend(_metadata_findings(old, new, label, cross_kind=files.cross_kind))
     return out
 
 
@@ -295,10 +307,12 @@ def _deps(meta: PackageMetadata | None) -> dict[str, str]:
     return out
 
 
-def _metadata_findings(old: Artifact, new: Artifact, label: str) -> list[Finding]:
+def _metadata_findings(old: Artifact, new: Artifact, label: str, *, cross_kind: bool = False) -> list[Finding]:
     out: list[Finding] = []
     old_deps, new_deps = _deps(old.metadata), _deps(new.metadata)
-    for name in sorted(new_deps.keys() - old_deps.keys()):
+    # An sdist's PKG-INFO often leaves dependencies dynamic: with none listed there is nothing to compare.
+    comparable = bool(old_deps) or not cross_kind
+    for name in sorted(new_deps.keys() - old_deps.keys()) if comparable else ():
         out.append(
             _diff_finding(NEW_DEPENDENCY, label, "", f"adds dependency `{new_deps[name]}`", snippet=new_deps[name])
         )

@@ -8,6 +8,7 @@ reachable from automatic triggers, then binaries, install hooks, entry points, d
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,10 +18,12 @@ from chainwarden.diff.capabilities import (
     capability_findings,
     describe_capability,
     new_capabilities,
+    raises_cw600,
     structural_findings,
 )
 from chainwarden.diff.files import ChangeKind, FileDiff, diff_files
 from chainwarden.models import ArtifactResult, ArtifactStats, Evidence, Finding, Location, ScanReport, Unscanned
+from chainwarden.rules.core import ANALYZER_ERROR
 from chainwarden.rules.diff import (
     ENTRY_POINTS_CHANGED,
     NEW_AUTO_CAPABILITY,
@@ -87,28 +90,35 @@ def _version(artifact: Artifact) -> str:
 
 
 def diff_artifacts(
-    old: Artifact, new: Artifact, scanner: Scanner | None = None, *, new_result: ArtifactResult | None = None
+    old: Artifact,
+    new: Artifact,
+    scanner: Scanner | None = None,
+    *,
+    new_result: ArtifactResult | None = None,
+    old_result: ArtifactResult | None = None,
 ) -> ReleaseDiff:
     """Diff two open artifacts. Without a scanner only structural changes are reported.
-    `new_result` is the new side's scan result when the caller already has it."""
+    `new_result` / `old_result` are scan results the caller already has (a stored scan of the
+    previous release saves its judge step, which the facts cache does not cover)."""
     started = time.perf_counter()
     label = _label(new)
     files = diff_files(old, new, _version(old), _version(new))
     old_findings: tuple[Finding, ...] = ()
     unscanned = [Unscanned(label, path, f"not compared: {reason}") for path, reason in files.unreadable]
     if scanner is not None:
-        old_result = scanner.scan_artifact(old)
+        if old_result is None:
+            old_result = scanner.scan_artifact(old)
         if new_result is None:
             new_result = scanner.scan_artifact(new)
         old_findings = old_result.findings
         unscanned.extend(new_result.unscanned)
     changes = new_capabilities(old_findings, new_result.findings if new_result else (), files.renames)
     findings = [*structural_findings(old, new, files, label), *capability_findings(changes, label)]
-    # New findings that do not run by themselves are still news; they keep their own rule.
-    findings.extend(c.finding for c in changes if not c.automatic)
+    # Other new findings (not automatic, or below medium) are still news; they keep their own rule.
+    findings.extend(c.finding for c in changes if not raises_cw600(c))
     # Scan errors on the new side are never hidden behind "nothing changed".
     if new_result is not None:
-        findings.extend(f for f in new_result.findings if f.rule_id.startswith("CW0"))
+        findings.extend(f for f in new_result.findings if f.rule_id == ANALYZER_ERROR.id)
     findings.sort(key=_order)
     return ReleaseDiff(
         old_label=_label(old),
@@ -128,29 +138,42 @@ def _order(finding: Finding) -> tuple[int, int, int, str]:
 
 
 def _headlines(findings: list[Finding], files: FileDiff) -> list[str]:
-    """One line per change, in `findings` order; a new capability in a file the release adds or
-    turns into a startup hook is folded into that file's line."""
+    """One line per change, in `findings` order. The new capabilities of one file at one trigger
+    share a line; those of a file the release adds or turns into a startup hook are folded into
+    that file's line."""
     added = {c.path for c in files.of(ChangeKind.ADDED)}
-    hooks = {f.location.path: i for i, f in enumerate(findings) if f.rule_id == NEW_STARTUP_HOOK.id}
-    lines: list[str] = [f.message for f in findings if f.rule_id == NEW_STARTUP_HOOK.id]
-    extra: dict[int, list[str]] = {}
+    lines: list[str] = []
+    hook_line: dict[str, int] = {}
+    caps_line: dict[tuple[str, str], int] = {}
+    merged: dict[int, tuple[str, list[Finding]]] = {}  # line index -> (prefix, capability findings)
     for f in findings:
+        path = f.location.path
         if f.rule_id == NEW_STARTUP_HOOK.id:
-            continue
-        if f.rule_id == NEW_AUTO_CAPABILITY.id:
-            phrase = describe_capability(f)
-            if f.location.path in hooks:
-                extra.setdefault(hooks[f.location.path], []).append(phrase.split(" reachable ")[0])
+            hook_line[path] = len(lines)
+            merged[len(lines)] = (f.message + ": ", [])
+            lines.append(f.message)
+        elif f.rule_id == NEW_AUTO_CAPABILITY.id:
+            if path in hook_line:
+                merged[hook_line[path]][1].append(f)
                 continue
-            verb = "adds" if f.location.path in added else "gains"
-            if verb == "adds":
-                lines.append(f"adds `{f.location.path}`, with {phrase}")
-            else:
-                lines.append(f"`{f.location.path}` gains {phrase}")
-            continue
-        lines.append(f.message)
-    for index, phrases in extra.items():
-        lines[index] += ": " + ", ".join(dict.fromkeys(phrases))
+            key = (path, f.trigger.value)
+            if key not in caps_line:
+                caps_line[key] = len(lines)
+                prefix = f"adds `{path}`, with " if path in added else f"`{path}` gains "
+                merged[len(lines)] = (prefix, [])
+                lines.append("")
+            merged[caps_line[key]][1].append(f)
+        else:
+            lines.append(f.message)
+    for index, (prefix, group) in merged.items():
+        if group:
+            combined = dataclasses.replace(
+                group[0], capabilities=tuple(dict.fromkeys(c for g in group for c in g.capabilities))
+            )
+            phrase = describe_capability(combined)
+            if lines[index] and index in hook_line.values():
+                phrase = phrase.split(" reachable ")[0]
+            lines[index] = prefix + phrase
     return lines
 
 

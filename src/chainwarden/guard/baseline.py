@@ -20,6 +20,7 @@ from chainwarden.policy import ConfigError
 
 GUARD_PTH = "!chainwarden-guard.pth"
 GUARD_DIR = "_chainwarden_guard"
+_HEX_DIGEST = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +110,11 @@ def load_baseline(path: Path) -> Baseline:
     for i, entry in enumerate(entries):
         ok = isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("sha256"), str)
         lines = entry.get("lines", []) if isinstance(entry, dict) else None
-        if not ok or not isinstance(lines, list) or not all(isinstance(x, str) and len(x) == 64 for x in lines):
+        digests = isinstance(lines, list) and all(isinstance(x, str) and len(x) == _HEX_DIGEST for x in lines)
+        if not ok or not digests:
             errors.append(f"[[pth]] #{i + 1}: needs name, sha256 and lines (a list of SHA-256 hex digests)")
             continue
-        files[entry["name"]] = (entry["sha256"], tuple(lines))
+        files[entry["name"]] = (entry["sha256"], tuple(lines) if isinstance(lines, list) else ())
     if errors:
         raise ConfigError(f"invalid .pth baseline {path}; the guard will not start:\n  " + "\n  ".join(errors))
     return Baseline(files)
@@ -141,7 +143,7 @@ def verify(site_dir: Path, baseline: Baseline | None) -> list[Problem]:
         for row in _record_rows(dist_info):
             rel = row[0]
             owned.add(rel)
-            if len(row) < 2 or not row[1].startswith("sha256=") or rel.startswith(".."):
+            if not row[1:] or not row[1].startswith("sha256=") or rel.startswith(".."):
                 continue
             target = site_dir / rel
             if not target.is_file():
@@ -155,6 +157,11 @@ def verify(site_dir: Path, baseline: Baseline | None) -> list[Problem]:
         if rel == GUARD_PTH or rel.startswith(GUARD_DIR + "/"):
             continue
         problems.append(Problem("unowned", rel, "no RECORD lists this file"))
+    return problems + _pth_problems(site_dir, baseline)
+
+
+def _pth_problems(site_dir: Path, baseline: Baseline | None) -> list[Problem]:
+    problems: list[Problem] = []
     for pth in scan_pth(site_dir):
         if pth.name == GUARD_PTH:
             continue

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from chainwarden.guard.baseline import GUARD_DIR, GUARD_PTH
 from chainwarden.guard.launcher import RUNTIME_DIR, RUNTIME_FILES
 from chainwarden.guard.runtime._cw_guard import CONFIG_NAME
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)

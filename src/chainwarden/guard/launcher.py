@@ -44,7 +44,7 @@ def resolve_target(command: list[str]) -> Target:
     if Path(found).name.startswith(("python", "pypy")):
         return Target(found, tuple(command[1:]))
     try:
-        with open(found, "rb") as f:
+        with Path(found).open("rb") as f:
             first = f.readline(512).decode("utf-8", "replace")
     except OSError as err:
         raise ConfigError(f"cannot read {found}: {err}") from None

@@ -55,12 +55,14 @@ def _grant(caps: Capabilities, record: dict[str, object], tmp: str) -> Capabilit
         shown = "$TMP/**" if target.startswith(tmp.rstrip("/") + "/") else target
         caps = replace(caps, write=_merge(caps.write, shown))
     elif cap == "exec" and caps.exec is not True:
-        program = target if target == "<fork>" else os.path.basename(target)
-        caps = replace(caps, exec=_merge(caps.exec or (), program))  # type: ignore[arg-type]
+        program = target if target == "<fork>" else target.rsplit("/", 1)[-1]
+        caps = replace(caps, exec=_merge(caps.exec if isinstance(caps.exec, tuple) else (), program))
     elif cap == "native":
         caps = replace(caps, native=True)
-    elif cap in ("dynamic_code", "introspect"):
-        caps = replace(caps, **{cap: True})
+    elif cap == "dynamic_code":
+        caps = replace(caps, dynamic_code=True)
+    elif cap == "introspect":
+        caps = replace(caps, introspect=True)
     return caps
 
 

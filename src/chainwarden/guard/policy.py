@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chainwarden.guard.runtime._cw_guard import SECRETS
 from chainwarden.guard.runtime._cw_match import normalize_name
 from chainwarden.policy import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MODES = ("monitor", "enforce", "learn")
 _CAP_KEYS = frozenset({"net", "fs", "exec", "dynamic_code", "native", "introspect"})

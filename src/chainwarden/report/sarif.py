@@ -95,17 +95,18 @@ class _Artifacts:
         return len(self.items) - 1
 
     def file_location(self, path: str) -> dict[str, Any]:
-        """An artifactLocation for a filesystem path: relative to %SRCROOT% when inside it."""
-        p = Path(path)
-        if p.is_absolute():
-            try:
-                rel = p.relative_to(self.root)
-            except ValueError:
-                posix = p.as_posix()
-                return {"uri": "file://" + _quote(posix if posix.startswith("/") else "/" + posix)}
-            self.used_srcroot = True
-            return {"uri": _quote(rel.as_posix()) or ".", "uriBaseId": SRCROOT}
-        return {"uri": _quote(PurePosixPath(path).as_posix())}
+        """An artifactLocation for a filesystem path: relative to %SRCROOT% when inside it.
+
+        A relative path is taken as relative to the root (the working directory by default).
+        """
+        p = self.root / path  # an absolute `path` replaces the root
+        try:
+            rel = p.relative_to(self.root)
+        except ValueError:
+            posix = p.as_posix()
+            return {"uri": "file://" + _quote(posix if posix.startswith("/") else "/" + posix)}
+        self.used_srcroot = True
+        return {"uri": _quote(rel.as_posix()) or ".", "uriBaseId": SRCROOT}
 
     def container(self, result: ArtifactResult) -> int:
         ref = result.ref
@@ -121,7 +122,8 @@ class _Artifacts:
         """The artifactLocation of `path` inside `result`'s artifact (or of the artifact itself)."""
         ref = result.ref
         if ref.kind in _FILESYSTEM_KINDS:
-            target = str(Path(ref.location) / path) if path else ref.location
+            # lstrip: a hostile absolute member name must not replace the artifact's own location
+            target = str(Path(ref.location) / path.lstrip("/")) if path else ref.location
             location = self.file_location(target)
             index = self._add(location)
             return {**location, "index": index}

@@ -180,6 +180,19 @@ TEMPLATE_CODE = Rule(
     category=_CATEGORY,
 )
 
+TORCHSCRIPT = Rule(
+    id="CW812",
+    title="TorchScript model carries code",
+    severity=Severity.MEDIUM,
+    rationale=(
+        "The archive is a TorchScript model: `code/` holds TorchScript source that torch.jit.load compiles and "
+        "runs (and torch.load hands such archives to torch.jit.load). TorchScript cannot import Python modules, "
+        "but it is code, not weights, and weights_only loading has been bypassed through it (CVE-2025-32434)."
+    ),
+    references=("https://nvd.nist.gov/vuln/detail/CVE-2025-32434", "https://pytorch.org/docs/stable/jit.html"),
+    category=_CATEGORY,
+)
+
 RULES: tuple[Rule, ...] = (
     MODEL_INVENTORY,
     DANGEROUS_GLOBAL,
@@ -193,4 +206,5 @@ RULES: tuple[Rule, ...] = (
     HEADER_INVALID,
     CONTAINER_ANOMALY,
     TEMPLATE_CODE,
+    TORCHSCRIPT,
 )

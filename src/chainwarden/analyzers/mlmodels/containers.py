@@ -57,7 +57,7 @@ def analyse(buf: Buffer, where: str, ctx: Context, depth: int = 0) -> ModelForma
         ctx.issue(IssueKind.UNVERIFIABLE, where, 0, "LZ4-compressed data (joblib lz4): not opened")
         return ModelFormat.COMPRESSED
     decompressor = _decompressor(head)
-    if decompressor is not None:
+    if decompressor is not None and (decompressor is not _unzlib or _inflates(buf)):
         return _compressed(buf, where, ctx, depth, decompressor)
     if len(buf) > 262 and bytes(buf[257:262]) == b"ustar":  # noqa: PLR2004 - POSIX tar magic offset
         return _tar(buf, where, ctx, depth)
@@ -95,9 +95,15 @@ def _unlzma(data: bytes, limit: int) -> bytes:
     return lzma.LZMADecompressor(format=lzma.FORMAT_ALONE).decompress(data, max_length=limit)
 
 
+def _unzlib(data: bytes, limit: int) -> bytes:
+    return zlib.decompressobj().decompress(data, limit)
+
+
 def _decompressor(head: bytes) -> Callable[[bytes, int], bytes] | None:
     if head.startswith(b"\x1f\x8b"):
         return _gunzip
+    if len(head) >= 2 and head[0] == 0x78 and (head[0] << 8 | head[1]) % 31 == 0:  # noqa: PLR2004 - zlib header
+        return _unzlib  # joblib's "zlib" compressor writes a bare zlib stream
     if head.startswith(b"BZh"):
         return _bunzip
     if head.startswith(b"\xfd7zXZ\x00"):
@@ -105,6 +111,15 @@ def _decompressor(head: bytes) -> Callable[[bytes, int], bytes] | None:
     if head.startswith(b"\x5d\x00\x00"):  # raw .lzma (joblib's "lzma" compressor)
         return _unlzma
     return None
+
+
+def _inflates(buf: Buffer) -> bool:
+    """A zlib header is two bytes that text can start with too: only a stream that inflates counts."""
+    try:
+        zlib.decompressobj().decompress(bytes(buf[:4096]), 1)
+    except zlib.error:
+        return False
+    return True
 
 
 def _compressed(

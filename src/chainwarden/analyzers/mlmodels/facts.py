@@ -48,6 +48,7 @@ class IssueKind(enum.StrEnum):
     HEADER_INVALID = "header-invalid"  # safetensors / GGUF / npy header inconsistencies
     CONTAINER_ANOMALY = "container-anomaly"  # zip CRC mismatch, duplicate or odd names, missing data.pkl
     TEMPLATE_CODE = "template-code"  # GGUF chat template reaching Python internals
+    TORCHSCRIPT = "torchscript"  # a TorchScript archive: its code/ runs in the TorchScript interpreter
 
 
 @dataclass(frozen=True, slots=True)

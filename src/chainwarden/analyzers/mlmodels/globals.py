@@ -58,6 +58,18 @@ SAFE_GLOBALS: frozenset[str] = frozenset(
         "torch.serialization._get_layout",
         "torch.Tensor",
         "torch.nn.parameter.Parameter",
+        *(  # the TorchScript unpickler's list and tensor rebuilders
+            f"torch.jit._pickle.{n}"
+            for n in (
+                "build_intlist",
+                "build_tensorlist",
+                "build_doublelist",
+                "build_boollist",
+                "build_tensor_from_id",
+                "restore_type_tag",
+                "build_complexlist",
+            )
+        ),
         *(f"numpy.{core}.multiarray.{n}" for core in ("core", "_core") for n in ("_reconstruct", "scalar")),
         *(f"numpy.{core}.numeric._frombuffer" for core in ("core", "_core")),
         "numpy.dtype",

@@ -42,7 +42,11 @@ def _padding(buf: Buffer, start: int, end: int) -> bool:
     return end - start <= _MAX_PADDING and not bytes(buf[start:end]).strip(b"\n\r\t \0")
 
 
-def analyse_pickle(buf: Buffer, start: int, end: int, where: str, ctx: Context) -> ModelFormat:
+def analyse_pickle(
+    buf: Buffer, start: int, end: int, where: str, ctx: Context, *, torchscript: bool = False
+) -> ModelFormat:
+    """Every stream from `start` to `end`. In a TorchScript archive, `__torch__.*` globals name classes
+    compiled from the archive's own code/ (never Python imports) and are left out of the globals."""
     sink = ctx.sink(where)
     legacy = bytes(buf[start : start + len(TORCH_LEGACY_MAGIC)]) == TORCH_LEGACY_MAGIC
     pos, count = start, 0
@@ -75,6 +79,8 @@ def analyse_pickle(buf: Buffer, start: int, end: int, where: str, ctx: Context) 
                 )
     finally:
         ctx.done(sink)
+        if torchscript:
+            sink.globals[:] = [g for g in sink.globals if g.module.split(".")[0] != "__torch__"]
     if legacy:
         if count < _TORCH_LEGACY_STREAMS:
             sink.issue(IssueKind.BROKEN_STREAM, pos, f"legacy PyTorch file with {count} of its 5 pickles")

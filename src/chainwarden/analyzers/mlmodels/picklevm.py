@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
 from chainwarden.analyzers.mlmodels.facts import GlobalRef, IssueKind, ModelIssue
 from chainwarden.analyzers.mlmodels.pickleops import (
@@ -25,14 +25,12 @@ from chainwarden.analyzers.mlmodels.pickleops import (
     read_fixed,
     read_line,
 )
+from chainwarden.analyzers.mlmodels.picklesimple import SIMPLE
+from chainwarden.analyzers.mlmodels.picklevalues import MAX_CONST, StreamBreakError, StreamStopError, Sym, parse_int
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from chainwarden.analyzers.mlmodels.pickleops import Buffer
 
-_MAX_CONST = 4096  # strings longer than this are kept as "some string", never copied
-_MAX_ITEMS = 64  # tuples / dicts larger than this are kept as opaque containers
 _JOBLIB_WRAPPERS = frozenset(
     {"joblib.numpy_pickle.NumpyArrayWrapper", "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper"}
 )
@@ -50,18 +48,7 @@ class Limits:
     max_nested: int = 8  # joblib object arrays hold nested pickles
 
 
-class _V:
-    """A symbolic value. kind: str int none bool float bytes tuple list dict set global call inst other."""
-
-    __slots__ = ("kind", "value")
-
-    def __init__(self, kind: str, value: object = None) -> None:
-        self.kind = kind
-        self.value = value
-
-
 _MARK_ERROR = "could not find MARK"
-_OTHER = _V("other")
 
 
 @dataclass(slots=True)
@@ -105,34 +92,22 @@ class StreamResult:
     calls: int  # REDUCE / NEWOBJ / OBJ / INST applied to an imported global
     error: str = ""
     limited: bool = False  # stopped by a cap rather than by the data
-    value: object = None  # the symbol STOP returned (a _V)
-
-
-class _StopError(Exception):
-    pass
-
-
-class _BreakError(Exception):
-    """The real unpickler raises here: the stream ends with an error."""
-
-    def __init__(self, message: str, *, limited: bool = False) -> None:
-        super().__init__(message)
-        self.limited = limited
+    value: object = None  # the symbol STOP returned (a Sym)
 
 
 def run_stream(buf: Buffer, start: int, end: int, sink: Collector, *, depth: int = 0) -> StreamResult:
     """Follow one pickle stream from `start` until STOP, an error, or a cap."""
-    machine = _Machine(buf, start, end, sink, depth)
+    machine = Machine(buf, start, end, sink, depth)
     stream = sink.streams
     sink.streams += 1
     machine.stream = stream
     try:
         machine.run()
-    except _StopError:
+    except StreamStopError:
         return StreamResult(
             start, machine.pos, complete=True, ops=machine.ops, calls=machine.calls, value=machine.result
         )
-    except _BreakError as brk:
+    except StreamBreakError as brk:
         return StreamResult(
             start,
             machine.op_at,
@@ -145,43 +120,43 @@ def run_stream(buf: Buffer, start: int, end: int, sink: Collector, *, depth: int
     return StreamResult(start, machine.pos, complete=False, ops=machine.ops, calls=machine.calls, error="truncated")
 
 
-class _Machine:
+class Machine:
     def __init__(self, buf: Buffer, start: int, end: int, sink: Collector, depth: int) -> None:
         self.buf = buf
         self.pos = start
         self.end = end
         self.sink = sink
         self.depth = depth
-        self.stack: list[_V] = []
-        self.marks: list[list[_V]] = []
-        self.memo: dict[int, _V] = {}
+        self.stack: list[Sym] = []
+        self.marks: list[list[Sym]] = []
+        self.memo: dict[int, Sym] = {}
         self.proto = 0
         self.ops = 0
         self.calls = 0
         self.op_at = start
         self.stream = 0
-        self.result: _V | None = None
+        self.result: Sym | None = None
 
     # -- stack helpers -------------------------------------------------------------------------
-    def push(self, value: _V) -> None:
+    def push(self, value: Sym) -> None:
         if len(self.stack) >= self.sink.limits.max_stack:
             msg = f"stack grew past {self.sink.limits.max_stack} items"
-            raise _BreakError(msg, limited=True)
+            raise StreamBreakError(msg, limited=True)
         self.stack.append(value)
 
-    def pop(self) -> _V:
+    def pop(self) -> Sym:
         if not self.stack:
-            raise _BreakError("unpickling stack underflow")
+            raise StreamBreakError("unpickling stack underflow")
         return self.stack.pop()
 
-    def top(self) -> _V:
+    def top(self) -> Sym:
         if not self.stack:
-            raise _BreakError("unpickling stack underflow")
+            raise StreamBreakError("unpickling stack underflow")
         return self.stack[-1]
 
-    def pop_mark(self) -> list[_V]:
+    def pop_mark(self) -> list[Sym]:
         if not self.marks:
-            raise _BreakError(_MARK_ERROR)
+            raise StreamBreakError(_MARK_ERROR)
         items = self.stack
         self.stack = self.marks.pop()
         return items
@@ -191,31 +166,31 @@ class _Machine:
         buf, end = self.buf, self.end
         while True:
             if self.pos >= end:
-                raise _BreakError("pickle data was truncated")
+                raise StreamBreakError("pickle data was truncated")
             self.op_at = self.pos
             code = buf[self.pos]
             entry = OPCODES.get(code)
             if entry is None:
                 msg = f"invalid load key {code:#04x}"
-                raise _BreakError(msg)
+                raise StreamBreakError(msg)
             self.sink.ops_left -= 1
             if self.sink.ops_left < 0:
                 msg = f"more than {self.sink.limits.max_ops} opcodes"
-                raise _BreakError(msg, limited=True)
+                raise StreamBreakError(msg, limited=True)
             self.ops += 1
             self.pos += 1
             name, arg = entry
             try:
                 self.step(name, arg)
             except TruncatedError:
-                raise _BreakError("pickle data was truncated") from None
+                raise StreamBreakError("pickle data was truncated") from None
             except MalformedError as err:
-                raise _BreakError(str(err)) from None
+                raise StreamBreakError(str(err)) from None
 
     def line(self) -> bytes:
         start, stop, self.pos = read_line(self.buf, self.pos, self.end)
-        if stop - start > _MAX_CONST:
-            return bytes(self.buf[start : start + _MAX_CONST])
+        if stop - start > MAX_CONST:
+            return bytes(self.buf[start : start + MAX_CONST])
         return bytes(self.buf[start:stop])
 
     def counted(self, arg: Arg) -> tuple[int, int]:
@@ -226,18 +201,18 @@ class _Machine:
         value, self.pos = read_fixed(self.buf, self.pos, self.end, arg)
         return value
 
-    def text(self, arg: Arg, encoding: str) -> _V:
+    def text(self, arg: Arg, encoding: str) -> Sym:
         start, stop = self.counted(arg)
-        if stop - start > _MAX_CONST:
-            return _V("str")
+        if stop - start > MAX_CONST:
+            return Sym("str")
         try:
-            return _V("str", codecs.decode(bytes(self.buf[start:stop]), encoding, "surrogatepass"))
+            return Sym("str", codecs.decode(bytes(self.buf[start:stop]), encoding, "surrogatepass"))
         except UnicodeDecodeError as err:
             msg = f"undecodable string: {err.reason}"
             raise MalformedError(msg) from None
 
     def step(self, name: str, arg: Arg) -> None:
-        handler = _SIMPLE.get(name)
+        handler = SIMPLE.get(name)
         if handler is not None:
             handler(self, arg)
             return
@@ -258,26 +233,26 @@ class _Machine:
             self.sink.issue(
                 IssueKind.HIDDEN_GLOBAL, self.op_at, f"{name} {code}: extension registry code, unresolvable statically"
             )
-            self.push(_V("global", -1))
+            self.push(Sym("global", -1))
         elif name == "PROTO":
             proto = int(self.fixed(arg))
             if proto > HIGHEST_PROTOCOL:
                 msg = f"unsupported pickle protocol: {proto}"
-                raise _BreakError(msg)
+                raise StreamBreakError(msg)
             self.proto = proto
         elif name == "STOP":
             self.result = self.pop()
-            raise _StopError
+            raise StreamStopError
         else:  # pragma: no cover - the table and the handlers are checked against each other in tests
             msg = f"unhandled opcode {name}"
-            raise _BreakError(msg)
+            raise StreamBreakError(msg)
 
-    def add_global(self, module: str, name: str, opcode: str) -> _V:
+    def add_global(self, module: str, name: str, opcode: str) -> Sym:
         if len(self.sink.globals) >= self.sink.limits.max_stack:
             msg = f"more than {self.sink.limits.max_stack} imports"
-            raise _BreakError(msg, limited=True)
+            raise StreamBreakError(msg, limited=True)
         self.sink.globals.append(_Global(module, name, self.op_at, opcode, self.stream, self.sink.where))
-        return _V("global", len(self.sink.globals) - 1)
+        return Sym("global", len(self.sink.globals) - 1)
 
     def op_global(self, opcode: str) -> None:
         raw_module, raw_name = self.line(), self.line()
@@ -292,7 +267,7 @@ class _Machine:
             return
         args = self.pop_mark()  # INST: the class is imported before its arguments are taken
         self.mark_called(ref)
-        self.push(_V("inst", ref))
+        self.push(Sym("inst", ref))
         del args
 
     def op_stack_global(self) -> None:
@@ -301,15 +276,15 @@ class _Machine:
             self.push(self.add_global(module.value, name.value, "STACK_GLOBAL"))
             return
         if module.kind not in ("str", "call", "other") or name.kind not in ("str", "call", "other"):
-            raise _BreakError("STACK_GLOBAL requires str")
+            raise StreamBreakError("STACK_GLOBAL requires str")
         self.sink.issue(
             IssueKind.HIDDEN_GLOBAL,
             self.op_at,
             f"STACK_GLOBAL with names computed at load time (module: {_describe(module)}, name: {_describe(name)})",
         )
-        self.push(_V("global", -1))
+        self.push(Sym("global", -1))
 
-    def mark_called(self, ref: _V) -> None:
+    def mark_called(self, ref: Sym) -> None:
         if ref.kind == "global" and isinstance(ref.value, int) and ref.value >= 0:
             self.sink.globals[ref.value].called = True
             self.calls += 1
@@ -330,31 +305,31 @@ class _Machine:
         else:  # OBJ
             items = self.pop_mark()
             if not items:
-                raise _BreakError("OBJ without a class")
-            func, args = items[0], _V("tuple", items[1:])
+                raise StreamBreakError("OBJ without a class")
+            func, args = items[0], Sym("tuple", items[1:])
             self.push(func)
         if func.kind == "global":
             if func.value == -1:
                 self.sink.issue(IssueKind.INDIRECT_CALL, self.op_at, f"{opcode} calls a global whose name is hidden")
             self.mark_called(func)
-            result = self.call_result(func, args) if opcode == "REDUCE" else _V("inst", func)
+            result = self.call_result(func, args) if opcode == "REDUCE" else Sym("inst", func)
         else:
             self.sink.issue(
                 IssueKind.INDIRECT_CALL, self.op_at, f"{opcode} calls {_describe(func)}, a value computed at load time"
             )
-            result = _V("call", (func, args))
+            result = Sym("call", (func, args))
         self.stack[-1] = result
 
-    def call_result(self, func: _V, args: _V) -> _V:
+    def call_result(self, func: Sym, args: Sym) -> Sym:
         ref = self.sink.globals[func.value] if isinstance(func.value, int) and func.value >= 0 else None
         if ref is not None and ref.name == "_reconstructor" and ref.module in ("copyreg", "copy_reg"):
             items = args.value if args.kind == "tuple" and isinstance(args.value, list) else []
             if items and items[0].kind == "global":
                 self.mark_called(items[0])
-                return _V("inst", items[0])
+                return Sym("inst", items[0])
         if ref is not None and f"{ref.module}.{ref.name}" in _JOBLIB_WRAPPERS:
-            return _V("inst", func)
-        return _V("call", (func, args))
+            return Sym("inst", func)
+        return Sym("call", (func, args))
 
     def op_build(self) -> None:
         state = self.pop()
@@ -369,17 +344,17 @@ class _Machine:
         if inst.kind == "inst" and self.is_joblib_wrapper(inst):
             self.skip_joblib_array(state)
 
-    def global_name(self, ref: _V) -> str:
+    def global_name(self, ref: Sym) -> str:
         if isinstance(ref.value, int) and ref.value >= 0:
             g = self.sink.globals[ref.value]
             return f"{g.module}.{g.name}"
         return "a hidden global"
 
-    def is_joblib_wrapper(self, inst: _V) -> bool:
+    def is_joblib_wrapper(self, inst: Sym) -> bool:
         cls = inst.value
-        return isinstance(cls, _V) and cls.kind == "global" and self.global_name(cls) in _JOBLIB_WRAPPERS
+        return isinstance(cls, Sym) and cls.kind == "global" and self.global_name(cls) in _JOBLIB_WRAPPERS
 
-    def skip_joblib_array(self, state: _V) -> None:
+    def skip_joblib_array(self, state: Sym) -> None:
         """joblib writes an array's bytes straight after the BUILD of its NumpyArrayWrapper."""
         fields = dict_fields(state)
         shape, dtype = fields.get("shape"), fields.get("dtype")
@@ -391,15 +366,15 @@ class _Machine:
         code = dtype_code(dtype)
         count = shape_count(shape)
         if code is None or count is None:
-            raise _BreakError("joblib array whose size cannot be worked out statically", limited=True)
+            raise StreamBreakError("joblib array whose size cannot be worked out statically", limited=True)
         kind, itemsize = code
         if kind == "O":
             if self.depth >= self.sink.limits.max_nested:
-                raise _BreakError("joblib object arrays nested too deeply", limited=True)
+                raise StreamBreakError("joblib object arrays nested too deeply", limited=True)
             nested = run_stream(self.buf, self.pos, self.end, self.sink, depth=self.depth + 1)
             if not nested.complete:
                 msg = f"nested object-array pickle: {nested.error}"
-                raise _BreakError(msg, limited=nested.limited)
+                raise StreamBreakError(msg, limited=nested.limited)
             self.pos = nested.end
             return
         size = count * itemsize
@@ -411,26 +386,26 @@ class _Machine:
         if name == "MEMOIZE":
             index = len(self.memo)
         elif name == "PUT":
-            index = _parse_int(self.line())
+            index = parse_int(self.line())
             if index < 0:
                 raise MalformedError("negative PUT argument")
         else:
             index = int(self.fixed(arg))
         if len(self.memo) >= self.sink.limits.max_memo and index not in self.memo:
             msg = f"memo grew past {self.sink.limits.max_memo} entries"
-            raise _BreakError(msg, limited=True)
+            raise StreamBreakError(msg, limited=True)
         self.memo[index] = self.top()
 
     def op_get(self, name: str, arg: Arg) -> None:
-        index = _parse_int(self.line()) if name == "GET" else int(self.fixed(arg))
+        index = parse_int(self.line()) if name == "GET" else int(self.fixed(arg))
         value = self.memo.get(index)
         if value is None:
             msg = f"memo value not found at index {index}"
-            raise _BreakError(msg)
+            raise StreamBreakError(msg)
         self.push(value)
 
 
-def _describe(value: _V) -> str:
+def _describe(value: Sym) -> str:
     if value.kind == "call":
         return "the result of a call"
     if value.kind == "str":
@@ -438,21 +413,13 @@ def _describe(value: _V) -> str:
     return f"a {value.kind} value"
 
 
-def _parse_int(line: bytes) -> int:
-    try:
-        return int(line, 0) if line not in (b"00", b"01") else int(line == b"01")
-    except ValueError:
-        msg = f"bad integer {line[:20]!r}"
-        raise MalformedError(msg) from None
-
-
-def dict_fields(state: _V) -> dict[str, _V]:
+def dict_fields(state: Sym) -> dict[str, Sym]:
     if state.kind != "dict" or not isinstance(state.value, list):
         return {}
     return {k.value: v for k, v in state.value if k.kind == "str" and isinstance(k.value, str)}
 
 
-def dtype_code(dtype: _V | None) -> tuple[str, int] | None:
+def dtype_code(dtype: Sym | None) -> tuple[str, int] | None:
     """('f', 8) from the symbol of `numpy.dtype('f8', False, True)`."""
     if dtype is None or dtype.kind != "call" or not isinstance(dtype.value, tuple):
         return None
@@ -467,7 +434,7 @@ def dtype_code(dtype: _V | None) -> tuple[str, int] | None:
     return kind, size * 4 if kind == "U" else size  # 'U5' counts characters of 4 bytes
 
 
-def shape_count(shape: _V | None) -> int | None:
+def shape_count(shape: Sym | None) -> int | None:
     if shape is None or shape.kind != "tuple" or not isinstance(shape.value, list):
         return None
     count = 1
@@ -476,224 +443,3 @@ def shape_count(shape: _V | None) -> int | None:
             return None
         count *= dim.value
     return count
-
-
-# -- the simple opcodes: constants and containers ---------------------------------------------------
-
-
-_Handler: TypeAlias = "Callable[[_Machine, Arg], None]"
-
-
-def _push_const(kind: str) -> _Handler:
-    def handler(m: _Machine, arg: Arg) -> None:
-        del arg
-        m.push(_V(kind))
-
-    return handler
-
-
-def _int_fixed(m: _Machine, arg: Arg) -> None:
-    m.push(_V("int", int(m.fixed(arg))))
-
-
-def _int_line(m: _Machine, arg: Arg) -> None:
-    del arg
-    line = m.line()
-    if line in (b"00", b"01"):
-        m.push(_V("bool"))
-        return
-    m.push(_V("int", _parse_int(line.rstrip(b"L"))))
-
-
-def _long_bin(m: _Machine, arg: Arg) -> None:
-    start, stop = m.counted(arg)
-    if stop - start > 16:  # noqa: PLR2004 - shapes and sizes fit in 16 bytes
-        m.push(_V("int"))
-        return
-    m.push(_V("int", int.from_bytes(m.buf[start:stop], "little", signed=True)))
-
-
-def _float_line(m: _Machine, arg: Arg) -> None:
-    del arg
-    try:
-        float(m.line())
-    except ValueError:
-        raise MalformedError("bad FLOAT") from None
-    m.push(_V("float"))
-
-
-def _float_bin(m: _Machine, arg: Arg) -> None:
-    m.fixed(arg)
-    m.push(_V("float"))
-
-
-def _string_line(m: _Machine, arg: Arg) -> None:
-    del arg
-    data = m.line()
-    if len(data) < 2 or data[0] != data[-1] or data[:1] not in (b"'", b'"'):  # noqa: PLR2004 - quotes
-        raise MalformedError("the STRING opcode argument must be quoted")
-    try:
-        decoded = codecs.escape_decode(data[1:-1])[0]
-    except ValueError:
-        raise MalformedError("bad STRING escape") from None
-    m.push(_V("str", decoded.decode("latin-1")))
-
-
-def _unicode_line(m: _Machine, arg: Arg) -> None:
-    del arg
-    try:
-        m.push(_V("str", m.line().decode("raw-unicode-escape")))
-    except UnicodeDecodeError:
-        raise MalformedError("bad UNICODE escape") from None
-
-
-def _binstring(m: _Machine, arg: Arg) -> None:
-    m.push(m.text(arg, "latin-1"))
-
-
-def _binunicode(m: _Machine, arg: Arg) -> None:
-    m.push(m.text(arg, "utf-8"))
-
-
-def _binbytes(m: _Machine, arg: Arg) -> None:
-    m.counted(arg)
-    m.push(_V("bytes"))
-
-
-def _mark(m: _Machine, arg: Arg) -> None:
-    del arg
-    if len(m.marks) >= m.sink.limits.max_marks:
-        msg = f"more than {m.sink.limits.max_marks} nested MARKs"
-        raise _BreakError(msg, limited=True)
-    m.marks.append(m.stack)
-    m.stack = []
-
-
-def _pop(m: _Machine, arg: Arg) -> None:
-    del arg
-    if m.stack:
-        m.stack.pop()
-    else:
-        m.pop_mark()
-
-
-def _pop_mark(m: _Machine, arg: Arg) -> None:
-    del arg
-    m.pop_mark()
-
-
-def _dup(m: _Machine, arg: Arg) -> None:
-    del arg
-    m.push(m.top())
-
-
-def _seq(kind: str) -> _Handler:
-    def handler(m: _Machine, arg: Arg) -> None:
-        del arg
-        items = m.pop_mark()
-        if kind == "dict":
-            if len(items) % 2:
-                raise _BreakError("odd number of items for DICT")
-            pairs = list(zip(items[::2], items[1::2], strict=True)) if len(items) <= 2 * _MAX_ITEMS else None
-            m.push(_V("dict", pairs))
-            return
-        m.push(_V(kind, items if len(items) <= _MAX_ITEMS else None))
-
-    return handler
-
-
-def _tuple_n(n: int) -> _Handler:
-    def handler(m: _Machine, arg: Arg) -> None:
-        del arg
-        if len(m.stack) < n:
-            raise _BreakError("unpickling stack underflow")
-        items = m.stack[len(m.stack) - n :] if n else []
-        del m.stack[len(m.stack) - n :]
-        m.push(_V("tuple", items))
-
-    return handler
-
-
-def _append(m: _Machine, arg: Arg) -> None:
-    del arg
-    m.pop()
-    m.top()
-
-
-def _appends(m: _Machine, arg: Arg) -> None:
-    del arg
-    m.pop_mark()
-    m.top()
-
-
-def _setitem(m: _Machine, arg: Arg) -> None:
-    del arg
-    value, key = m.pop(), m.pop()
-    target = m.top()
-    if target.kind == "dict" and isinstance(target.value, list) and len(target.value) < _MAX_ITEMS:
-        target.value.append((key, value))
-
-
-def _setitems(m: _Machine, arg: Arg) -> None:
-    del arg
-    items = m.pop_mark()
-    if len(items) % 2:
-        raise _BreakError("odd number of items for SETITEMS")
-    target = m.top()
-    if target.kind == "dict" and isinstance(target.value, list) and len(target.value) + len(items) // 2 <= _MAX_ITEMS:
-        target.value.extend(zip(items[::2], items[1::2], strict=True))
-
-
-def _additems(m: _Machine, arg: Arg) -> None:
-    del arg
-    m.pop_mark()
-    m.top()
-
-
-def _persid(m: _Machine, arg: Arg) -> None:
-    del arg
-    m.line()
-    m.push(_V("other"))
-
-
-def _binpersid(m: _Machine, arg: Arg) -> None:
-    del arg
-    m.pop()
-    m.push(_V("other"))
-
-
-def _frame(m: _Machine, arg: Arg) -> None:
-    size = int(m.fixed(arg))
-    if m.pos + size > m.end:
-        raise TruncatedError
-
-
-def _next_buffer(m: _Machine, arg: Arg) -> None:
-    del m, arg
-    raise _BreakError("pickle stream refers to out-of-band data but no buffers were given")
-
-
-def _noop(m: _Machine, arg: Arg) -> None:
-    del m, arg
-
-
-def _empty_dict(m: _Machine, arg: Arg) -> None:
-    del arg
-    m.push(_V("dict", []))
-
-
-_SIMPLE: dict[str, _Handler] = {
-    "NONE": _push_const("none"), "NEWTRUE": _push_const("bool"), "NEWFALSE": _push_const("bool"),
-    "INT": _int_line, "LONG": _int_line, "BININT": _int_fixed, "BININT1": _int_fixed, "BININT2": _int_fixed,
-    "LONG1": _long_bin, "LONG4": _long_bin, "FLOAT": _float_line, "BINFLOAT": _float_bin,
-    "STRING": _string_line, "BINSTRING": _binstring, "SHORT_BINSTRING": _binstring,
-    "UNICODE": _unicode_line, "BINUNICODE": _binunicode, "SHORT_BINUNICODE": _binunicode,
-    "BINUNICODE8": _binunicode, "BINBYTES": _binbytes, "SHORT_BINBYTES": _binbytes, "BINBYTES8": _binbytes,
-    "BYTEARRAY8": _binbytes, "MARK": _mark, "POP": _pop, "POP_MARK": _pop_mark, "DUP": _dup,
-    "EMPTY_LIST": _push_const("list"), "EMPTY_DICT": _empty_dict,
-    "EMPTY_TUPLE": _tuple_n(0), "EMPTY_SET": _push_const("set"), "TUPLE1": _tuple_n(1), "TUPLE2": _tuple_n(2),
-    "TUPLE3": _tuple_n(3), "TUPLE": _seq("tuple"), "LIST": _seq("list"), "DICT": _seq("dict"),
-    "FROZENSET": _seq("set"), "APPEND": _append, "APPENDS": _appends, "SETITEM": _setitem,
-    "SETITEMS": _setitems, "ADDITEMS": _additems, "PERSID": _persid, "BINPERSID": _binpersid,
-    "FRAME": _frame, "NEXT_BUFFER": _next_buffer, "READONLY_BUFFER": _noop,
-}  # fmt: skip

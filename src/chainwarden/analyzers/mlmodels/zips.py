@@ -143,12 +143,21 @@ def _torch(buf: Buffer, files: list[zipfile.ZipInfo], where: str, ctx: Context) 
     if len(data_pkls) > 1:
         listed = ", ".join(i.filename for i in data_pkls[:5])
         ctx.issue(IssueKind.CONTAINER_ANOMALY, where, 0, f"several data.pkl entries ({listed})")
+    torchscript = any(i.filename.endswith("/constants.pkl") or "/code/__torch__/" in i.filename for i in files)
+    if torchscript:
+        code = sum(1 for i in files if "/code/" in i.filename and i.filename.endswith(".py"))
+        ctx.issue(
+            IssueKind.TORCHSCRIPT,
+            where,
+            0,
+            f"TorchScript archive with {code} code files: torch.jit.load compiles and runs them",
+        )
     for info in files:
         if not info.filename.endswith(_PICKLE_SUFFIXES) and not _pickle_inside(buf, info):
             continue
         data = _read(buf, info, where, ctx)
         if data is not None:
-            analyse_pickle(data, 0, len(data), _join(where, info.filename), ctx)
+            analyse_pickle(data, 0, len(data), _join(where, info.filename), ctx, torchscript=torchscript)
     return ModelFormat.TORCH_ZIP
 
 

@@ -219,3 +219,6 @@ def scan_strings(text: str) -> list[tuple[int, str, str]]:
 
 #: Runtimes whose launch from Python is worth a tag.
 RUNTIME_COMMANDS = frozenset({"bun", "node", "nodejs", "deno", "bun.exe", "node.exe", "deno.exe"})
+
+#: Commands whose launch means network traffic.
+NETWORK_COMMANDS = frozenset({"curl", "wget", "nc", "ncat", "scp", "rsync", "ftp", "tftp", "curl.exe", "wget.exe"})

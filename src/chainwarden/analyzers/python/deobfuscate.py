@@ -144,7 +144,9 @@ DECODER_HINTS = frozenset(
     }
 )
 
-_FUNCTIONS = frozenset({*_DECODERS, "codecs.decode", "codecs.encode", "marshal.loads"})
+_FUNCTIONS = frozenset(
+    {*_DECODERS, "codecs.decode", "codecs.encode", "marshal.loads", "compile", "str", "bytes", "bytearray", "chr", "ord"}
+)
 
 _CODEC_METHODS = {
     "rot13": "rot13",
@@ -222,6 +224,11 @@ class Evaluator:
             return self._eval(node.value, local, depth + 1)  # type: ignore[attr-defined]
         if t is ast.BinOp:
             return self._binop(node, local, depth)  # type: ignore[arg-type]
+        if t is ast.UnaryOp:
+            operand = self._eval(node.operand, local, depth + 1)  # type: ignore[attr-defined]
+            if isinstance(operand.data, int) and isinstance(node.op, ast.USub | ast.Invert):  # type: ignore[attr-defined]
+                return Value(-operand.data if isinstance(node.op, ast.USub) else ~operand.data, operand.stages)  # type: ignore[attr-defined]
+            raise Unknown
         if t in (ast.List, ast.Tuple):
             items = tuple(self._eval(e, local, depth + 1) for e in node.elts)  # type: ignore[attr-defined]
             return Value(items, ())
@@ -309,6 +316,10 @@ class Evaluator:
         if isinstance(func, ast.Attribute) and name not in _FUNCTIONS:
             receiver = self._eval(func.value, local, depth + 1)
             return self._method(receiver, func.attr, node, local, depth)
+        if name == "map" and len(node.args) == 2 and isinstance(node.args[0], ast.Name) and node.args[0].id in {"chr", "ord"}:  # noqa: PLR2004
+            source = self._eval(node.args[1], local, depth + 1)
+            fn = chr if node.args[0].id == "chr" else ord
+            return Value(tuple(Value(fn(v.data)) for v in _items(source)), source.stages)  # type: ignore[arg-type]
         args = [self._eval(a, local, depth + 1) for a in node.args if not isinstance(a, ast.Starred)]
         if name in _DECODERS:
             method, fn = _DECODERS[name]
@@ -337,11 +348,6 @@ class Evaluator:
         if name == "reversed" and args:
             items = _items(args[0])[::-1]
             return Value(items, (*args[0].stages, DecodedStage("reverse", "")))
-        if name == "map" and len(args) == 1 + 1 and isinstance(node.args[0], ast.Name) and node.args[0].id in {"chr", "ord"}:
-            items = _items(args[1])
-            fn_name = node.args[0].id
-            conv = [Value(chr(v.data) if fn_name == "chr" else ord(v.data)) for v in items]  # type: ignore[arg-type]
-            return Value(tuple(conv), args[1].stages)
         if name == "compile" and args:
             return args[0]
         if name == "len" and args and isinstance(args[0].data, str | bytes | tuple):
@@ -363,7 +369,7 @@ class Evaluator:
             ints = [v.data for v in data]
             if not all(isinstance(i, int) for i in ints):
                 raise Unknown
-            return Value(bytes(ints), _stages(data))  # type: ignore[arg-type]
+            return Value(bytes(ints), (*src.stages, *_stages(data)))  # type: ignore[arg-type]
         if isinstance(data, str):
             return Value(data.encode(args[1].data if len(args) > 1 and isinstance(args[1].data, str) else "utf-8"), src.stages)
         if isinstance(data, bytes):

@@ -327,7 +327,7 @@ class _Walker:
         name = self._resolve(node.func)
         if name:
             head = name.split(".", 1)[0]
-            if head and head not in _STDLIB and (head in self.defined or head in self.aliases or name.startswith(".")):
+            if name.startswith(".") or (head not in _STDLIB and (head in self.defined or head in self.aliases)):
                 scope.calls.add(name)
             elif self.class_stack and name.startswith(self.class_stack[-1] + "."):
                 scope.calls.add(name)
@@ -444,6 +444,8 @@ class _Walker:
             for i, w in enumerate(words[1:-1], start=1):
                 if w == "-c":
                     scope.sinks.append((node, elts[i + 1], "child"))
+        elif first is not None and first.rsplit("/", 1)[-1].lower() in cap.NETWORK_COMMANDS:
+            self._signal(scope, cap.NETWORK, " ".join(w or "…" for w in words[:4]), node)
         elif first is not None and first.rsplit("/", 1)[-1].lower() in cap.RUNTIME_COMMANDS:
             self._signal(scope, cap.RUNTIME, " ".join(w or "…" for w in words[:3]), node)
         if any(w is not None and w.endswith((".js", ".mjs", ".cjs")) for w in words):
@@ -451,6 +453,8 @@ class _Walker:
 
     def _shell(self, text: str, stages: tuple[DecodedStage, ...], node: ast.Call, scope: _ScopeState) -> None:
         words = text.split()
+        if words and words[0].rsplit("/", 1)[-1].lower() in cap.NETWORK_COMMANDS:
+            self._signal(scope, cap.NETWORK, text[:80], node)
         if words and words[0].rsplit("/", 1)[-1].lower() in cap.RUNTIME_COMMANDS:
             self._signal(scope, cap.RUNTIME, text[:80], node)
         code = shell_code(text)
@@ -550,18 +554,22 @@ class _Walker:
 
     # -- output ---------------------------------------------------------------------------
 
-    def _snippet(self, line: int) -> str:
+    def _snippet(self, line: int, column: int = 0) -> str:
         if self.lines is None:
             self.lines = self.text.splitlines()
-        if 1 <= line <= len(self.lines):
-            return self.lines[line - 1].strip()[:SNIPPET]
-        return ""
+        if not 1 <= line <= len(self.lines):
+            return ""
+        text = self.lines[line - 1]
+        if len(text) > SNIPPET and column > SNIPPET // 4:
+            text = "…" + text[column - SNIPPET // 4 :]  # long (padded, minified) lines: show the call itself
+        return text.strip()[:SNIPPET]
 
     def _signal(
         self, scope: _ScopeState, tag: str, detail: str, node: ast.AST, stages: tuple[DecodedStage, ...] = ()
     ) -> None:
         line = getattr(node, "lineno", 0)
-        scope.signals.append(Signal(tag, detail[:160], line, self._snippet(line), stages))
+        snippet = self._snippet(line, getattr(node, "col_offset", 0))
+        scope.signals.append(Signal(tag, detail[:160], line, snippet, stages))
 
 
 def _is_main_guard(test: ast.expr) -> bool:

@@ -9,19 +9,19 @@ See docs/guard.md for the attribution rule and the limits.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-
-import _thread
 
 if __package__:  # imported by chainwarden itself (the launcher reuses the helpers)
     from ._cw_hooks import make_hook
 else:  # loaded from the private guard directory inside the guarded interpreter
-    from _cw_hooks import make_hook  # type: ignore[no-redef]
+    from _cw_hooks import make_hook  # type: ignore[import-not-found,no-redef]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 MARK = "--chainwarden-guard-v1"
 CONFIG_NAME = "config.py"
@@ -80,7 +80,7 @@ def boot_code(guard_dir: str) -> str:
 def guarded_argv(executable: str, guard_dir: str, argv: list[str], origin: str = APP) -> list[str]:
     """Command line that starts `executable argv...` with the guard installed before `site`."""
     opts, rest = split_command(argv)
-    no_site = "1" if any(o.startswith("-") and "S" in o.lstrip("-") and o[1] not in _ARG_OPTS for o in opts) else "0"
+    no_site = "1" if any(o[:1] == "-" and "S" in o[1:] and o[1] not in _ARG_OPTS for o in opts) else "0"
     kept = [o for o in opts if o != "-S"]
     return [executable, *kept, "-S", "-c", boot_code(guard_dir), MARK, no_site, origin, *rest]
 
@@ -95,7 +95,7 @@ def write_shim(guard_dir: str, executable: str) -> str:
     return path
 
 
-def load_config(guard_dir: str) -> dict[str, object]:
+def load_config(guard_dir: str) -> dict[str, Any]:
     with open(os.path.join(guard_dir, CONFIG_NAME), encoding="utf-8") as f:
         text = f.read()
     config = eval(text, {"__builtins__": {}})  # noqa: S307 - our own literal, written by the launcher into a 0700 dir
@@ -121,14 +121,21 @@ def _take_origin(guard_dir: str, args: list[str]) -> str:
     return origin or APP
 
 
-def _fixed_flags() -> object:
+def _field_getter(index: int) -> Callable[[tuple[Any, ...]], Any]:
+    def get(self: tuple[Any, ...]) -> Any:
+        return tuple.__getitem__(self, index)
+
+    return get
+
+
+def _fixed_flags() -> Any:
     """`sys.flags` as it would be without our `-S`, so multiprocessing children keep `site`."""
-    names = type(sys.flags).__match_args__  # type: ignore[attr-defined]
+    names = type(sys.flags).__match_args__
     values = tuple(0 if n == "no_site" else getattr(sys.flags, n) for n in names)
-    ns: dict[str, object] = {"__slots__": (), "__repr__": lambda s: "sys.flags(" + ", ".join(
+    ns: dict[str, Any] = {"__slots__": (), "__repr__": lambda s: "sys.flags(" + ", ".join(
         f"{n}={v!r}" for n, v in zip(names, s, strict=True)) + ")"}
     for i, n in enumerate(names):
-        ns[n] = property(lambda s, i=i: tuple.__getitem__(s, i))
+        ns[n] = property(_field_getter(i))
     return type("flags", (tuple,), ns)(values)
 
 
@@ -150,13 +157,11 @@ def boot(guard_dir: str) -> None:
     if sys.path and sys.path[0] == "":
         del sys.path[0]  # never let the working directory shadow modules while .pth lines run
     install(config, origin=origin, guard_file=__file__)
-    if not no_site:
-        import site  # noqa: PLC0415
-
-        site.main()
-        sys.flags = _fixed_flags()  # type: ignore[assignment,misc]
-    sys.audit("chainwarden.site_done")
     shim = os.path.join(guard_dir, SHIM_NAME)
+    if not no_site:
+        _run_site(shim if os.path.exists(shim) else sys.executable)
+        sys.flags = _fixed_flags()
+    sys.audit("chainwarden.site_done")
     if os.path.exists(shim):
         sys.executable = shim
     main = sys.modules["__main__"]
@@ -165,9 +170,28 @@ def boot(guard_dir: str) -> None:
     _run_program(rest, main.__dict__)
 
 
-def _run_program(rest: list[str], namespace: dict[str, object]) -> None:
-    import runpy  # noqa: PLC0415
+def _run_site(executable: str) -> None:
+    """`site.main()`, with `sys.executable` switched to the shim before the first `.pth` runs.
 
+    `site.venv()` still sees the real interpreter (it finds `pyvenv.cfg` next to it), while code in
+    `.pth` lines that starts `sys.executable` (litellm's pattern) already starts a guarded child.
+    """
+    import site  # noqa: PLC0415
+
+    addpackage = site.addpackage
+
+    def guarded_addpackage(*args: Any, **kwargs: Any) -> Any:
+        sys.executable = executable
+        return addpackage(*args, **kwargs)
+
+    site.addpackage = guarded_addpackage
+    try:
+        site.main()
+    finally:
+        site.addpackage = addpackage
+
+
+def _run_program(rest: list[str], namespace: dict[str, Any]) -> None:
     if rest[:1] == ["-c"]:
         sys.argv = ["-c", *rest[2:]]
         sys.path.insert(0, "")
@@ -176,12 +200,16 @@ def _run_program(rest: list[str], namespace: dict[str, object]) -> None:
     elif rest[:1] == ["-m"]:
         sys.argv = [rest[1], *rest[2:]]
         sys.path.insert(0, os.getcwd())
-        runpy._run_module_as_main(rest[1], alter_argv=True)  # type: ignore[attr-defined]  # noqa: SLF001
+        import runpy  # noqa: PLC0415 - only here: it costs ~3 ms of imports
+
+        getattr(runpy, "_run_module_as_main")(rest[1], alter_argv=True)  # noqa: B009 - what `python -m` itself calls
     elif rest and rest[0] != "-":
         sys.argv = list(rest)
         script = rest[0]
         sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
         if os.path.isdir(script) or script.endswith(".zip"):
+            import runpy  # noqa: PLC0415
+
             runpy.run_path(script, run_name="__main__")
             return
         with open(script, "rb") as f:
@@ -202,7 +230,7 @@ def boot_from_pth(guard_dir: str) -> None:
     sys.__dict__["chainwarden.guard.active"] = True
 
 
-def install(config: dict[str, object], *, origin: str, guard_file: str) -> None:
+def install(config: dict[str, Any], *, origin: str, guard_file: str) -> None:
     """Install the audit hook. Everything it needs is captured here, in closures."""
     hook, wrap_thread_start = make_hook(config, origin=origin, guard_file=guard_file)
     sys.addaudithook(hook)
@@ -210,11 +238,12 @@ def install(config: dict[str, object], *, origin: str, guard_file: str) -> None:
     audit = sys.audit
     ident = _thread.get_ident
 
-    def start_new_thread(function: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object] | None = None) -> int:
+    def start_new_thread(function: Callable[..., object], args: tuple[Any, ...],
+                         kwargs: dict[str, Any] | None = None) -> int:
         token = object()
         audit("chainwarden.thread_start", token)
 
-        def run(*a: object, **k: object) -> object:
+        def run(*a: Any, **k: Any) -> Any:
             audit("chainwarden.thread_begin", token, ident())
             try:
                 return function(*a, **k)
@@ -227,5 +256,5 @@ def install(config: dict[str, object], *, origin: str, guard_file: str) -> None:
     _thread.start_new_thread = start_new_thread
     threading = sys.modules.get("threading")
     if threading is not None:
-        threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]  # noqa: SLF001
+        setattr(threading, "_start_new_thread", start_new_thread)  # noqa: B010 - private, so untyped
     del hook, wrap_thread_start

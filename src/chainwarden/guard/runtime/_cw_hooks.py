@@ -7,20 +7,20 @@ and never calls code of the guarded program while it decides.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-
-import _thread
 
 if __package__:  # imported by chainwarden itself
     from ._cw_match import glob_match, host_match, normalize_name
 else:  # loaded from the private guard directory inside the guarded interpreter
-    from _cw_match import glob_match, host_match, normalize_name  # type: ignore[no-redef]
+    from _cw_match import glob_match, host_match, normalize_name  # type: ignore[import-not-found,no-redef]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import CodeType, FrameType
+    from typing import Any
 
 _STDLIB = ""
 _SELF = "!"
@@ -40,8 +40,8 @@ _VERBS = {"net": "connect to", "read": "read", "write": "write", "exec": "run", 
           "native": "load native library", "introspect": "inspect the interpreter via", "pth": "run .pth line"}
 
 
-def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa: C901, PLR0915
-              ) -> tuple[Callable[[str, tuple[object, ...]], None], Callable[[object], None]]:
+def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
+              ) -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[Any], None]]:
     """Build the audit hook for `config`; returns it and a registrar for the thread-start wrapper."""
     # Local copies of every module constant and builtin the closures use: code in the guarded program
     # can rebind names in this module or in `builtins`, but not these cells.
@@ -52,14 +52,13 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
     norm = normalize_name
     import builtins  # noqa: PLC0415
 
-    b = vars(builtins)
     any, all, next, getattr, len, id, repr, round, sorted, enumerate, ord, PermissionError = (  # noqa: A001, N806
-        b[n] for n in ("any", "all", "next", "getattr", "len", "id", "repr", "round", "sorted", "enumerate", "ord",
-                       "PermissionError"))
+        builtins.any, builtins.all, builtins.next, builtins.getattr, builtins.len, builtins.id, builtins.repr,
+        builtins.round, builtins.sorted, builtins.enumerate, builtins.ord, builtins.PermissionError)
     try:
-        from _sha256 import sha256  # noqa: PLC0415 - C, cheap, and not replaceable via `hashlib`
+        from _sha256 import sha256  # type: ignore[import-not-found]  # noqa: PLC0415 - C, cheap, not via `hashlib`
     except ImportError:
-        from _sha2 import sha256  # type: ignore[import-not-found,no-redef]  # noqa: PLC0415
+        from _sha2 import sha256  # type: ignore[import-not-found]  # noqa: PLC0415
     o_wronly, o_append, o_creat, o_cloexec = os.O_WRONLY, os.O_APPEND, os.O_CREAT, os.O_CLOEXEC
     mkdir = os.mkdir
     # -- captured functions: nothing below looks anything up in a module namespace at event time
@@ -97,7 +96,7 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
             p = tmp.rstrip("/") + p[4:]
         return p
 
-    def compile_caps(raw: object) -> dict[str, object]:
+    def compile_caps(raw: Any) -> dict[str, Any]:
         caps = dict(raw) if isinstance(raw, dict) else {}
         caps["read"] = tuple(expand(p) for p in caps.get("read", ()))
         caps["write"] = tuple(expand(p) for p in caps.get("write", ()))
@@ -107,7 +106,7 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
     packages = {norm(n): compile_caps(v) for n, v in (packages_raw.items() if isinstance(packages_raw, dict) else ())}
     app_caps = compile_caps(config.get("app"))
     default_caps = compile_caps(config.get("defaults"))
-    protect = tuple(expand(p) for p in config.get("protect", ()))  # type: ignore[attr-defined]
+    protect = tuple(expand(p) for p in config.get("protect", ()))
     prot_prefix = tuple(p[:-3] + "/" for p in protect if p.endswith("/**") and "*" not in p[:-3])
     prot_exact = frozenset(p for p in protect if "*" not in p and "?" not in p)
     prot_base = tuple(p[3:] for p in protect if p.startswith("**/") and "/" not in p[3:])
@@ -122,17 +121,18 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
     # -- mutable state, reachable only through these closures
     busy: set[int] = set()
     file_cache: dict[str, str] = {}
-    dyn_code: dict[int, tuple[object, str]] = {}  # id(code) -> (code kept alive, principal)
+    dyn_code: dict[int, tuple[Any, str]] = {}  # id(code) -> (code kept alive, principal)
     roots: list[tuple[str, dict[str, str] | None]] = []
     thread_chain: dict[int, tuple[str, ...]] = {}
-    pending_threads: dict[int, tuple[object, tuple[str, ...]]] = {}
+    pending_threads: dict[int, tuple[Any, tuple[str, ...]]] = {}
     resolved: dict[str, set[str]] = {}
     realdir_cache: dict[str, str] = {}
     log_fd = [-1]
-    state = {"site_done": False, "tamper_seen": frozenset()}
-    wrapper: list[object] = []
+    site_done = [False]
+    tamper_seen: set[str] = set()
+    wrapper: list[Any] = []
     origin_chain = (origin,)
-    code_dirs = [(stdlib + "/",)]
+    code_dirs: list[tuple[str, ...]] = [(stdlib + "/",)]
 
     # -- logging ---------------------------------------------------------------------------
     def jstr(s: str) -> str:
@@ -141,7 +141,7 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
             out = "".join(c if ord(c) >= 32 else f"\\u{ord(c):04x}" for c in out)
         return '"' + out + '"'
 
-    def jval(v: object) -> str:
+    def jval(v: Any) -> str:
         if v is None:
             return "null"
         if v is True or v is False:
@@ -149,10 +149,10 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
         if _type(v) in (_int, float):
             return repr(v)
         if _type(v) in (_tuple, _list):
-            return "[" + ",".join(jval(x) for x in v) + "]"  # type: ignore[attr-defined]
-        return jstr(v if _type(v) is _str else repr(v))  # type: ignore[arg-type]
+            return "[" + ",".join(jval(x) for x in v) + "]"
+        return jstr(v if _type(v) is _str else repr(v))
 
-    def log(record: dict[str, object]) -> None:
+    def log(record: dict[str, Any]) -> None:
         if log_denials_only and record.get("decision") not in ("denied", "refused"):
             return
         if log_fd[0] < 0:
@@ -172,8 +172,8 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
             found = []
         found += [p for p in sys.path if _type(p) is _str and ("site-packages" in p or "dist-packages" in p)]
         out: list[str] = []
-        for p in found:
-            p = p.rstrip("/")
+        for entry in found:
+            p = entry.rstrip("/")
             if p and p not in out:
                 out.append(p)
         return sorted(out, key=len, reverse=True)
@@ -271,12 +271,12 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
         return frame
 
     # -- policy -------------------------------------------------------------------------------
-    def caps_of(p: str) -> dict[str, object]:
+    def caps_of(p: str) -> dict[str, Any]:
         if p == APP:
             return app_caps
         return packages.get(p) or default_caps
 
-    def allowed(p: str, cap: str, target: object) -> bool:
+    def allowed(p: str, cap: str, target: Any) -> bool:
         caps = caps_of(p)
         if cap in ("dynamic_code", "introspect"):
             return caps.get(cap) is True
@@ -286,11 +286,11 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
                 return grant is True
             name = target if _type(target) is _str else ""
             base = name.rsplit("/", 1)[-1]
-            return any(gmatch(g, name) or gmatch(g, base) for g in grant)  # type: ignore[attr-defined]
+            return any(gmatch(g, name) or gmatch(g, base) for g in grant)
         if cap == "net":
-            hosts, port = target  # type: ignore[misc]
-            return any(hmatch(g, h, port) for g in caps.get("net", ()) for h in hosts)  # type: ignore[attr-defined]
-        return any(gmatch(g, target) for g in caps.get(cap, ()))  # type: ignore[attr-defined, arg-type]
+            hosts, port = target
+            return any(hmatch(g, h, port) for g in caps.get("net", ()) for h in hosts)
+        return any(gmatch(g, target) for g in caps.get(cap, ()))
 
     def grant_line(p: str, cap: str, shown: str) -> str:
         table = "[app]" if p == APP else f'[packages."{p}"]' if ":" in p else f"[packages.{p}]"
@@ -299,11 +299,11 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
         key = {"read": "fs.read", "write": "fs.write"}.get(cap, cap)
         return f"{table} {key} = [{jstr(shown)}]"
 
-    def check(event: str, cap: str, target: object, shown: str, chain: tuple[str, ...],
-              extra: dict[str, object] | None = None) -> str | None:
+    def check(event: str, cap: str, target: Any, shown: str, chain: tuple[str, ...],  # noqa: PLR0917
+              extra: dict[str, Any] | None = None) -> str | None:
         culprit = next((p for p in chain if not allowed(p, cap, target)), None)
         tamper_check()
-        record: dict[str, object] = {"ts": round(now(), 6), "pid": getpid(), "event": event, "capability": cap,
+        record: dict[str, Any] = {"ts": round(now(), 6), "pid": getpid(), "event": event, "capability": cap,
                                      "package": chain[0], "chain": chain, "target": shown}
         if extra:
             record.update(extra)
@@ -320,10 +320,9 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
                 f"event {event}, call chain {' <- '.join(chain)}). To allow it, add to {policy_file}: {line}")
 
     def tamper(kind: str, detail: str) -> None:
-        seen = state["tamper_seen"]
-        if kind in seen:  # type: ignore[operator]
+        if kind in tamper_seen:
             return
-        state["tamper_seen"] = seen | {kind}  # type: ignore[operator]
+        tamper_seen.add(kind)
         log({"ts": round(now(), 6), "pid": getpid(), "event": "chainwarden.tamper", "capability": "tamper",
              "package": "?", "target": kind, "detail": detail, "decision": "detected"})
 
@@ -380,30 +379,30 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
             return True
         return any(gmatch(g, p) for g in prot_rest)
 
-    def as_path(obj: object) -> str | None:
+    def as_path(obj: Any) -> str | None:
         t = _type(obj)
         if t is _str:
-            return obj  # type: ignore[return-value]
+            return _str(obj)
         if t is _bytes:
-            return fsdecode(obj)  # type: ignore[arg-type]
+            return fsdecode(obj)
         # PathLike: only trust __fspath__ implementations from the standard library
         codes = [getattr(getattr(t, m, None), "__code__", None) for m in ("__fspath__", "__str__")]
         if all(c is not None and c.co_filename.startswith(stdlib + "/") for c in codes):
             try:
-                value = fspath(obj)  # type: ignore[call-overload]
+                value = fspath(obj)
             except TypeError:
                 return None
             return value if _type(value) is _str else fsdecode(value) if _type(value) is _bytes else None
         return None
 
     # -- handlers -----------------------------------------------------------------------------
-    def on_open(event: str, args: tuple[object, ...]) -> str | None:
+    def on_open(event: str, args: tuple[Any, ...]) -> str | None:
         raw = args[0]
         if _type(raw) is _int:
             return None
         mode, flags = args[1], args[2] if len(args) > 2 else 0
         writing = (mode is None and _type(flags) is _int and flags & _WRITE_FLAGS != 0) or (
-            _type(mode) is _str and ("w" in mode or "a" in mode or "x" in mode or "+" in mode))  # type: ignore[operator]
+            _type(mode) is _str and ("w" in mode or "a" in mode or "x" in mode or "+" in mode))
         path = as_path(raw)
         if path is None:
             return check(event, "read", "<unverifiable path object>", "<path object of type "
@@ -422,7 +421,7 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
             return None  # the import system writing its bytecode cache
         return check(event, "write", realpath(path), path, chain_from(frame))
 
-    def on_fs(event: str, args: tuple[object, ...]) -> str | None:
+    def on_fs(event: str, args: tuple[Any, ...]) -> str | None:
         frame = first_frame()
         if frame is not None and frame.f_code.co_filename in _IMPORTLIB:
             return None
@@ -432,16 +431,16 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
             if protected(src) or protected(realpath(src)):
                 return check(event, "read", src, src, chain_from(frame))
             paths = paths[1:]
-        for p in paths if event != "os.mkdir" and event != "os.rmdir" else paths[:1]:
-            if p is None:
+        for given in paths if event not in ("os.mkdir", "os.rmdir") else paths[:1]:
+            if given is None:
                 continue
-            p = absolute(p)
+            p = absolute(given)
             msg = check(event, "write", realpath(p), p, chain_from(frame))
             if msg:
                 return msg
         return None
 
-    def on_listdir(event: str, args: tuple[object, ...]) -> str | None:
+    def on_listdir(event: str, args: tuple[Any, ...]) -> str | None:
         path = as_path(args[0]) if args else None
         if path is None:
             return None
@@ -450,32 +449,32 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
             return check(event, "read", path, path, chain_from(first_frame()))
         return None
 
-    def net_target(host: object, port: object) -> tuple[list[str], int, str] | None:
+    def net_target(host: Any, port: Any) -> tuple[list[str], int, str] | None:
         if _type(host) is _bytes:
-            host = host.decode("ascii", "replace")  # type: ignore[attr-defined]
+            host = host.decode("ascii", "replace")
         if _type(host) is not _str:
             return None
-        if _type(port) is _str and port.isdigit():  # type: ignore[attr-defined]
-            port = _int(port)  # type: ignore[call-overload]
+        if _type(port) is _str and port.isdigit():
+            port = _int(port)
         port = port if _type(port) is _int else 0
-        hosts = [host, *sorted(resolved.get(host, ()))]  # type: ignore[call-overload]
-        return hosts, port, f"{host}:{port}"  # type: ignore[return-value]
+        hosts = [host, *sorted(resolved.get(host, ()))]
+        return hosts, port, f"{host}:{port}"
 
-    def on_connect(event: str, args: tuple[object, ...]) -> str | None:
+    def on_connect(event: str, args: tuple[Any, ...]) -> str | None:
         addr = args[1]
         if _type(addr) in (_str, _bytes):
             path = as_path(addr) or ""
             return check(event, "net", (["unix:" + path], 0), "unix:" + path, chain_from(first_frame()))
-        if _type(addr) is not _tuple or len(addr) < 2:  # type: ignore[arg-type]
+        if _type(addr) is not _tuple or len(addr) < 2:
             return check(event, "net", ([], 0), "<unknown address>", chain_from(first_frame()))
-        t = net_target(addr[0], addr[1])  # type: ignore[index]
+        t = net_target(addr[0], addr[1])
         if t is None:
             return check(event, "net", ([], 0), "<unverifiable address>", chain_from(first_frame()))
         hosts, port, shown = t
         extra = {"via": hosts[1:]} if len(hosts) > 1 else None
         return check(event, "net", (hosts, port), shown, chain_from(first_frame()), extra)
 
-    def on_lookup(event: str, args: tuple[object, ...]) -> str | None:
+    def on_lookup(event: str, args: tuple[Any, ...]) -> str | None:
         t = net_target(args[0], args[1] if len(args) > 1 else 0)
         if t is None:
             return None
@@ -487,23 +486,24 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
                 import _socket  # noqa: PLC0415
 
                 for info in _socket.getaddrinfo(hosts[0], port or None):
-                    resolved.setdefault(info[4][0], set()).add(hosts[0])
+                    resolved.setdefault(_str(info[4][0]), set()).add(hosts[0])
             except OSError:
                 pass
         return msg
 
-    def on_exec(event: str, args: tuple[object, ...]) -> str | None:
-        program, argv = "", None
+    def on_exec(event: str, args: tuple[Any, ...]) -> str | None:
+        program: Any = ""
+        argv: Any = None
         if event == "subprocess.Popen":
             argv = args[1]
-            program = args[0] if args[0] is not None else (argv[0] if _type(argv) is _list and argv else "")  # type: ignore[index]
+            program = args[0] if args[0] is not None else (argv[0] if _type(argv) is _list and argv else "")
         elif event == "os.system":
-            program = args[0].split(None, 1)[0] if _type(args[0]) is _str and args[0].strip() else "sh"  # type: ignore[attr-defined]
+            program = args[0].split(None, 1)[0] if _type(args[0]) is _str and args[0].strip() else "sh"
         elif event in ("os.fork", "os.forkpty"):
             program = "<fork>"
         elif event == "pty.spawn":
             argv = args[0]
-            program = argv[0] if _type(argv) in (_list, _tuple) and argv else ""  # type: ignore[index]
+            program = argv[0] if _type(argv) in (_list, _tuple) and argv else ""
         else:
             i = 1 if event == "os.spawn" else 0
             program, argv = args[i], args[i + 1]
@@ -511,8 +511,9 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
         chain = chain_from(first_frame())
         child = "guarded" if program == shim else "python" if program.rsplit("/", 1)[-1].startswith("python") else None
         msg = check(event, "exec", program, program, chain, {"child": child} if child else None)
-        if msg is None and child == "guarded" and _type(argv) in (_list, _tuple) and all(_type(a) is _str for a in argv):  # type: ignore[attr-defined]
-            write_origin(list(argv[1:]), chain[0])  # type: ignore[index]
+        strings = _type(argv) in (_list, _tuple) and all(_type(a) is _str for a in argv)
+        if msg is None and child == "guarded" and strings:
+            write_origin(list(argv[1:]), chain[0])
         return msg
 
     def write_origin(args: list[str], who: str) -> None:
@@ -527,24 +528,29 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
         except OSError:
             pass
 
-    def pth_check(frame: FrameType, source: object) -> str | None:
-        loc = frame.f_locals
-        fullname = loc.get("fullname")
-        if _type(source) is _bytes:
-            source = source.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
-        if _type(fullname) is not _str or _type(source) is not _str:
-            return None
-        name = fullname.rsplit("/", 1)[-1]  # type: ignore[union-attr]
-        if name.startswith("!chainwarden") and "boot_from_pth" in source:  # type: ignore[operator]
-            return None
-        digest = sha256(source.rstrip("\r\n").encode("utf-8", "surrogateescape")).hexdigest()  # type: ignore[attr-defined]
-        root = fullname.rsplit("/", 1)[0]  # type: ignore[union-attr]
+    def pth_owner(fullname: str) -> str:
+        root, _, name = fullname.rpartition("/")
         if not roots:
             set_roots()
-        owner = next((owners(i).get(name) for i, (r, _t) in enumerate(roots) if r == root), None) or "unowned:" + name
+        found = next((owners(i).get(name) for i, (r, _t) in enumerate(roots) if r == root), None)
+        return found or "unowned:" + name
+
+    def pth_check(frame: FrameType, source: Any) -> str | None:
+        loc = frame.f_locals
+        fullname: Any = loc.get("fullname")
+        if _type(source) is _bytes:
+            source = source.decode("utf-8", "surrogateescape")
+        if _type(fullname) is not _str or _type(source) is not _str:
+            return None
+        name = fullname.rsplit("/", 1)[-1]
+        if name.startswith("!chainwarden") and "boot_from_pth" in source:
+            return None
+        digest = sha256(source.rstrip("\r\n").encode("utf-8", "surrogateescape")).hexdigest()
+        owner = pth_owner(fullname)
+        number: Any = loc.get("n")
         record = {"ts": round(now(), 6), "pid": getpid(), "event": "site.pth", "capability": "pth", "package": owner,
-                  "chain": (owner,), "target": fullname, "line": loc.get("n", -1) + 1 if _type(loc.get("n")) is _int else 0,  # type: ignore[operator]
-                  "sha256": digest, "source": source[:200]}  # type: ignore[index]
+                  "chain": (owner,), "target": fullname, "line": number + 1 if _type(number) is _int else 0,
+                  "sha256": digest, "source": source[:200]}
         if baseline is not None and digest in baseline.get(name, ()):
             record["decision"] = "allowed"
             log(record)
@@ -557,8 +563,8 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
                 "the approved .pth baseline. Review it, then approve it with "
                 "`chainwarden verify --write-baseline FILE` and run with --baseline FILE.")
 
-    def on_compile(event: str, args: tuple[object, ...]) -> str | None:
-        frame = getframe(1)
+    def on_compile(event: str, args: tuple[Any, ...]) -> str | None:
+        frame: FrameType | None = getframe(1)
         while frame is not None and frame.f_code.co_filename == hooks_file:
             frame = frame.f_back
         if frame is None:
@@ -572,44 +578,45 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
         fn = code.co_filename
         if fn in _IMPORTLIB and event == "marshal.loads":
             return None  # the import system reading a bytecode cache
-        if fn in _IMPORTLIB:
-            caller = frame.f_back
-            loader = caller.f_locals.get("self") if caller is not None else None
-            if fn == "<frozen zipimport>" or _type(loader).__module__ == "_frozen_importlib_external":
-                return None  # the import system compiling a module file
+        if fn == "<frozen importlib._bootstrap>" and code.co_name == "_call_with_frames_removed":
+            outer = frame.f_back
+            if outer is not None and outer.f_code.co_filename in _IMPORTLIB:
+                loader = outer.f_locals.get("self")
+                if outer.f_code.co_filename == "<frozen zipimport>" or (
+                        _type(loader).__module__ == "_frozen_importlib_external"):
+                    return None  # the import system compiling a module file with a standard loader
+        if fn == "<frozen zipimport>":
+            return None
         if event == "compile":
             if fn in (site_file, "<frozen site>") and code.co_name == "addpackage":
                 return pth_check(frame, args[0])
             if fn.startswith(stdlib + "/"):
                 if fn.endswith(_CODEGEN):
                     return None
-                src = args[0]
+                src: Any = args[0]
                 if _type(src) is _bytes:
-                    src = src.decode("latin-1")  # type: ignore[union-attr]
-                if fn.endswith(_ANNOTATIONS) and _type(src) is _str and all(c in _TYPE_EXPR for c in src):  # type: ignore[union-attr]
+                    src = src.decode("latin-1")
+                if fn.endswith(_ANNOTATIONS) and _type(src) is _str and all(c in _TYPE_EXPR for c in src):
                     return None
         elif event == "marshal.loads" and fn.startswith(stdlib + "/") and fn.endswith("/pkgutil.py"):
             return None
         chain = chain_from(frame)
         src = args[0] if args else None
-        shown = src[:80] if _type(src) in (_str, _bytes) else f"<{_type(src).__name__}>"  # type: ignore[index]
+        shown: Any = src[:80] if _type(src) in (_str, _bytes) else f"<{_type(src).__name__}>"
         if _type(shown) is _bytes:
-            shown = shown.decode("utf-8", "replace")  # type: ignore[union-attr]
+            shown = shown.decode("utf-8", "replace")
         fname = args[1] if event == "compile" and len(args) > 1 and _type(args[1]) is _str else None
-        return check(event, "dynamic_code", None, shown, chain, {"filename": fname} if fname else None)  # type: ignore[arg-type]
+        return check(event, "dynamic_code", None, shown, chain, {"filename": fname} if fname else None)
 
-    def on_exec_code(event: str, args: tuple[object, ...]) -> str | None:
+    def on_exec_code(event: str, args: tuple[Any, ...]) -> str | None:  # noqa: ARG001
         code = args[0]
-        fn = getattr(code, "co_filename", None)
-        if _type(fn) is not _str or not fn.startswith("<") or fn.startswith("<frozen"):  # type: ignore[union-attr]
+        fn: Any = getattr(code, "co_filename", None)
+        if _type(fn) is not _str or not fn.startswith("<") or fn.startswith("<frozen"):
             return None
         frame = first_frame()
         if frame is not None and frame.f_code.co_filename in (site_file, "<frozen site>") and \
                 frame.f_code.co_name == "addpackage":
-            name = frame.f_locals.get("fullname", "")
-            owner = "unowned:" + str(name).rsplit("/", 1)[-1]
-            root = str(name).rsplit("/", 1)[0]
-            owner = next((owners(i).get(str(name).rsplit("/", 1)[-1]) for i, (r, _t) in enumerate(roots) if r == root), None) or owner
+            owner = pth_owner(str(frame.f_locals.get("fullname", "")))
         else:
             owner = chain_from(frame)[0]
         if owner != APP:
@@ -617,42 +624,42 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
             while todo:
                 c = todo.pop()
                 dyn_code[id(c)] = (c, owner)
-                todo.extend(k for k in c.co_consts if _type(k) is _type(c))  # type: ignore[attr-defined]
+                todo.extend(k for k in c.co_consts if _type(k) is _type(c))
         return None
 
-    def on_native(event: str, args: tuple[object, ...]) -> str | None:
-        name = args[0] if event == "ctypes.dlopen" else args[1] if len(args) > 1 else None
+    def on_native(event: str, args: tuple[Any, ...]) -> str | None:
+        name: Any = args[0] if event == "ctypes.dlopen" else args[1] if len(args) > 1 else None
         frame = first_frame()
         if event == "ctypes.dlopen" and name is None and frame is not None and \
                 frame.f_code.co_filename.endswith("/ctypes/__init__.py") and frame.f_code.co_name == "<module>":
             return None  # `import ctypes` opening the running process itself
-        shown = name if _type(name) is _str else fsdecode(name) if _type(name) is _bytes else "<process>"  # type: ignore[arg-type]
+        shown = name if _type(name) is _str else fsdecode(name) if _type(name) is _bytes else "<process>"
         return check(event, "native", shown, shown, chain_from(frame))
 
-    def on_introspect(event: str, args: tuple[object, ...]) -> str | None:  # noqa: ARG001
+    def on_introspect(event: str, args: tuple[Any, ...]) -> str | None:  # noqa: ARG001
         return check(event, "introspect", None, event, chain_from(first_frame()))
 
-    def on_private(event: str, args: tuple[object, ...]) -> str | None:
+    def on_private(event: str, args: tuple[Any, ...]) -> str | None:
         if event == "chainwarden.thread_start":
             pending_threads[id(args[0])] = (args[0], chain_from(first_frame()))
         elif event == "chainwarden.thread_begin":
             got = pending_threads.pop(id(args[0]), None)
             if got is not None:
-                thread_chain[args[1]] = got[1]  # type: ignore[index]
+                thread_chain[args[1]] = got[1]
         elif event == "chainwarden.thread_end":
-            thread_chain.pop(args[0], None)  # type: ignore[call-overload]
-        elif event == "chainwarden.site_done" and not state["site_done"]:
-            state["site_done"] = True
+            thread_chain.pop(args[0], None)
+        elif event == "chainwarden.site_done" and not site_done[0]:
+            site_done[0] = True
             set_roots()
         return None
 
-    def on_hook_added(event: str, args: tuple[object, ...]) -> str | None:  # noqa: ARG001
+    def on_hook_added(event: str, args: tuple[Any, ...]) -> str | None:  # noqa: ARG001
         chain = chain_from(first_frame())
         if chain != (APP,):
             tamper("audit-hook-added", "package " + chain[0] + " added an audit hook (it cannot remove the guard's)")
         return None
 
-    handlers: dict[str, Callable[[str, tuple[object, ...]], str | None]] = {
+    handlers: dict[str, Callable[[str, tuple[Any, ...]], str | None]] = {
         "open": on_open, "socket.connect": on_connect, "socket.sendto": on_connect,
         "socket.getaddrinfo": on_lookup, "socket.gethostbyname": on_lookup,
         "compile": on_compile, "marshal.loads": on_compile, "code.__new__": on_compile,
@@ -666,7 +673,7 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
     handlers.update(dict.fromkeys(_INTROSPECT, on_introspect))
     dispatch = handlers.get
 
-    def decide(event: str, args: tuple[object, ...]) -> str | None:
+    def decide(event: str, args: tuple[Any, ...]) -> str | None:
         handler = dispatch(event)
         if handler is None:
             return None
@@ -683,14 +690,14 @@ def make_hook(config: dict[str, object], *, origin: str, guard_file: str  # noqa
         finally:
             busy.discard(ident)
 
-    def hook(event: str, args: tuple[object, ...], _decide: Callable[..., str | None] = decide,
+    def hook(event: str, args: tuple[Any, ...], _decide: Callable[..., str | None] = decide,
              _error: type[Exception] = PermissionError) -> None:
         message = _decide(event, args)
         if message is not None:
             del _decide  # the traceback of the PermissionError must not lead back to the guard's state
             raise _error(message)
 
-    def register_wrapper(fn: object) -> None:
+    def register_wrapper(fn: Any) -> None:
         wrapper.append(fn)
 
     return hook, register_wrapper

@@ -7,6 +7,10 @@ program. Both functions here only use their arguments and built-in string method
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 def glob_match(pattern: str, text: str) -> bool:
     """Match `text` against a path glob: `**` spans directories, `*` and `?` stay inside one.
@@ -36,7 +40,7 @@ def glob_match(pattern: str, text: str) -> bool:
                         break
                     k += 1
                 break
-            if j >= tlen or (c == "?" and text[j] == "/") or (c not in "?" and c != text[j]):
+            if j >= tlen or (c == "?" and text[j] == "/") or (c != "?" and c != text[j]):
                 break
             i += 1
             j += 1
@@ -46,12 +50,12 @@ def glob_match(pattern: str, text: str) -> bool:
     return False
 
 
-def host_match(pattern: str, host: str, port: int, _glob: object = glob_match) -> bool:
+def host_match(pattern: str, host: str, port: int, _glob: Callable[[str, str], bool] = glob_match) -> bool:
     """Match `host:port` against a pattern such as `*.openai.com:443`, `127.0.0.1:*` or `*`."""
     if pattern == "*":
         return True
     if pattern.startswith("unix:"):
-        return _glob(pattern, host)  # type: ignore[operator]
+        return _glob(pattern, host)
     hpat, sep, ppat = pattern.rpartition(":")
     if not sep or hpat.endswith(":"):  # no port given, or a bare IPv6 address
         hpat, ppat = pattern, "*"
@@ -63,7 +67,7 @@ def host_match(pattern: str, host: str, port: int, _glob: object = glob_match) -
             return False
         if not int(low) <= port <= int(high if dash else low):
             return False
-    return bool(_glob(hpat.lower().replace("/", ""), host.lower().replace("/", "")))  # type: ignore[operator]
+    return bool(_glob(hpat.lower().replace("/", ""), host.lower().replace("/", "")))
 
 
 def normalize_name(name: str) -> str:

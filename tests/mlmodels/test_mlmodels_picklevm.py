@@ -13,7 +13,8 @@ import pytest
 
 from chainwarden.analyzers.mlmodels.facts import IssueKind
 from chainwarden.analyzers.mlmodels.pickleops import OPCODES
-from chainwarden.analyzers.mlmodels.picklevm import _SIMPLE, Collector, Limits, run_stream
+from chainwarden.analyzers.mlmodels.picklesimple import SIMPLE
+from chainwarden.analyzers.mlmodels.picklevm import Collector, Limits, run_stream
 from support import modelcraft as mc
 
 BENIGN_OBJECTS = [
@@ -52,7 +53,7 @@ def test_every_opcode_in_the_table_has_a_handler() -> None:
     assert names == {op.name for op in pickletools.opcodes}
     special = {"GLOBAL", "INST", "STACK_GLOBAL", "REDUCE", "NEWOBJ", "NEWOBJ_EX", "OBJ", "BUILD", "PUT", "BINPUT",
                "LONG_BINPUT", "MEMOIZE", "GET", "BINGET", "LONG_BINGET", "EXT1", "EXT2", "EXT4", "PROTO", "STOP"}  # fmt: skip
-    assert names == special | set(_SIMPLE)
+    assert names == special | set(SIMPLE)
 
 
 def test_globals_are_recorded_with_offsets_and_calls() -> None:

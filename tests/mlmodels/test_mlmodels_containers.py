@@ -47,6 +47,14 @@ def test_benign_layouts_are_clean(name: str) -> None:
     assert all(classify(g.module, g.name) is GlobalClass.SAFE for g in facts.globals), facts.globals
 
 
+def test_torchscript_classes_are_not_python_imports() -> None:
+    facts = scan_model(mc.torchscript_zip())
+    assert [i.kind for i in facts.issues] == [IssueKind.TORCHSCRIPT]
+    assert not [g for g in facts.globals if g.module.startswith("__torch__")]
+    outside = scan_model(mc.call("__torch__.model", "Net", mc.NONE))
+    assert "__torch__.model.Net" in {g.qualified for g in outside.globals}
+
+
 def test_joblib_array_bytes_are_skipped_not_parsed() -> None:
     facts = scan_model(mc.JOBLIB_DUMP)
     assert facts.pickles == 1
@@ -211,3 +219,17 @@ def test_scan_model_file_maps_the_file(tmp_path) -> None:  # type: ignore[no-unt
     empty = tmp_path / "empty.pt"
     empty.write_bytes(b"")
     assert scan_model_file(empty).format is ModelFormat.NOT_A_MODEL
+
+
+def test_joblib_zlib_stream_is_opened_but_text_starting_like_zlib_is_not() -> None:
+    import zlib
+
+    assert scan_model(zlib.compress(mc.JOBLIB_DUMP)).format is ModelFormat.JOBLIB
+    assert scan_model(b"x^ looks like a zlib header but is a note\n").format is ModelFormat.NOT_A_MODEL
+
+
+def test_torchscript_list_rebuilders_are_allowed() -> None:
+    from chainwarden.analyzers.mlmodels.globals import GlobalClass, classify
+
+    assert classify("torch.jit._pickle", "build_intlist") is GlobalClass.SAFE
+    assert classify("torch.jit", "load") is GlobalClass.DANGEROUS

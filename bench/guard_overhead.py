@@ -1,0 +1,120 @@
+"""Runtime guard overhead: interpreter start-up plus `import` of a large library, with and without
+the guard (monitor and enforce), in a bench venv under bench/_data/guard-venv.
+
+    .venv/bin/python bench/guard_overhead.py [--runs 15] [--setup] [--write-docs]
+
+`--setup` creates the venv and installs the pinned libraries from PyPI. Enforce mode uses a policy
+learned by `chainwarden run --mode learn` for the same import, as a user would. Each measurement
+starts a fresh interpreter; the modes are interleaved so drift affects all of them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import DATA, OUT, command_line, machine, now, table, write_section
+
+from chainwarden.guard.launcher import Target, guarded_command, prepare_guard_dir
+from chainwarden.guard.learn import learn_policy, read_events
+from chainwarden.guard.policy import GuardPolicy, render_policy
+
+VENV = DATA / "guard-venv"
+PINS = ("requests==2.34.2", "litellm==1.82.6")
+CASES = (("python -c pass", "pass"), ("import requests", "import requests"), ("import litellm", "import litellm"))
+
+
+def setup() -> None:
+    if not (VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", *PINS], check=True)
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {cmd[-1][:80]}\n{proc.stderr.decode(errors='replace')[-2000:]}")
+    return elapsed
+
+
+def learned_policy(python: str, code: str, scratch: Path) -> GuardPolicy:
+    log = scratch / "learn.jsonl"
+    config = GuardPolicy().to_config(mode="learn", log=str(log), baseline=None)
+    guard_dir = prepare_guard_dir(config, python, scratch)
+    timed(guarded_command(Target(python, ("-c", code)), guard_dir))
+    return learn_policy(read_events(log), GuardPolicy())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--setup", action="store_true", help="create the bench venv and install the libraries")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    if args.setup:
+        setup()
+    python = str(VENV / "bin" / "python")
+    if not Path(python).exists():
+        raise SystemExit("no bench venv: run with --setup first (needs PyPI)")
+    scratch = Path(tempfile.mkdtemp(prefix="cw-bench-"))
+    rows, raw = [], {}
+    try:
+        for label, code in CASES:
+            policy = learned_policy(python, code, scratch)
+            monitor_dir = prepare_guard_dir(GuardPolicy().to_config(mode="monitor", log=str(scratch / "m.jsonl"),
+                                                                    baseline=None), python, scratch)
+            enforce_dir = prepare_guard_dir(policy.to_config(mode="enforce", log="", baseline=None), python, scratch)
+            commands = {
+                "plain": [python, "-c", code],
+                "monitor": guarded_command(Target(python, ("-c", code)), monitor_dir),
+                "enforce": guarded_command(Target(python, ("-c", code)), enforce_dir),
+            }
+            for cmd in commands.values():  # warm the page cache and the bytecode caches
+                timed(cmd)
+            samples: dict[str, list[float]] = {name: [] for name in commands}
+            for _ in range(args.runs):
+                for name, cmd in commands.items():
+                    samples[name].append(timed(cmd))
+            med = {name: statistics.median(values) for name, values in samples.items()}
+            raw[label] = {"samples": samples, "policy": render_policy(policy)}
+            rows.append([
+                label, f"{med['plain'] * 1000:.1f}",
+                f"{med['monitor'] * 1000:.1f}", f"{(med['monitor'] / med['plain'] - 1) * 100:+.1f}%",
+                f"{med['enforce'] * 1000:.1f}", f"{(med['enforce'] / med['plain'] - 1) * 100:+.1f}%",
+                str(len(policy.packages)),
+            ])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    body = "\n".join([
+        "## Runtime guard overhead (`bench/guard_overhead.py`)",
+        "",
+        f"Command: `{command_line()}` — {now()} — {machine()}.",
+        "",
+        f"Fresh interpreter per run, median of {args.runs} interleaved runs, in a venv with "
+        f"{', '.join(PINS)}. *plain* is `python -c CODE`; *monitor* and *enforce* are the same command "
+        "started as `chainwarden run` starts it (hook installed before `site`, `site` run by the guard). "
+        "Monitor logs every checked event to a file; enforce uses the policy `--mode learn` wrote for "
+        "the same import (packages column). The launcher's own start-up (`chainwarden` itself) is not "
+        "included: it is a fixed cost outside the guarded program.",
+        "",
+        table(["case", "plain ms", "monitor ms", "monitor overhead", "enforce ms", "enforce overhead",
+               "packages in learned policy"], rows),
+    ])
+    print(body)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "guard-overhead.json").write_text(json.dumps(raw, indent=1))
+    if args.write_docs:
+        write_section("guard", body)
+
+
+if __name__ == "__main__":
+    main()
