@@ -12,6 +12,7 @@ the tests (built in memory) with a warm cache.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -111,7 +112,10 @@ def main() -> int:
         [
             "## Release diff (`bench/diff.py`)",
             "",
-            f"Command: `{command_line()}` — {now()} — {machine()}.",
+            (
+                f"Command: `{command_line()}` — {now()} — {machine()}; load average at the end "
+                f"{os.getloadavg()[0]:.1f} (the cores are shared, so timings vary between runs)."
+            ),
             "",
             (
                 "Real consecutive wheels from PyPI, default analyzers. *prime* scans the old release into an "

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import statistics
 import time
 from pathlib import Path
 
 from _common import benign_files, command_line, machine, now, table, write_section
-
 from chainwarden.artifact import ArtifactError
 from chainwarden.models import MemberKind
 from chainwarden.sources import source_for
@@ -88,11 +88,14 @@ def main() -> None:
                 f"{max(times):.2f}",
             ]
         )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     body = [
-        f"Command: `{command_line()}` — {now()} — {machine()}.",
+        f"Command: `{command_line()}` — {now()} — {machine()} — load average at the end: {load}.",
         "",
-        "Open through the source registry, collect problems (wheels: every member read and checked against "
-        "RECORD; zips: every member inflated and CRC-checked), then read every regular member. No analyzers.",
+        (
+            "Open through the source registry, collect problems (wheels: every member read and checked against "
+            "RECORD; zips: every member inflated and CRC-checked), then read every regular member. No analyzers."
+        ),
         "",
         table(
             [
@@ -110,7 +113,7 @@ def main() -> None:
         ),
         "",
         "Container findings on these benign files (artifacts with the rule, example): "
-        + (", ".join(f"{r} ×{n} ({examples[r]})" for r, n in fired.most_common()) or "none"),
+        + (", ".join(f"{r} x{n} ({examples[r]})" for r, n in fired.most_common()) or "none"),
         "",
         f"Errors (could not open): {len(errors)}" + (f" — first: {errors[0]}" if errors else ""),
     ]

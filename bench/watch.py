@@ -248,8 +248,10 @@ def main() -> int:
             f"Date: {now()}  ",
             f"Machine: {machine()}",
             "",
-            f"{args.deps} dependencies on a loopback index (PEP 691 JSON with ETags); one new release with a "
-            "litellm-shaped `.pth` published each minute; the watcher runs as a subprocess with `--jobs 1`.",
+            (
+                f"{args.deps} dependencies on a loopback index (PEP 691 JSON with ETags); one new release with a "
+                "litellm-shaped `.pth` published each minute; the watcher runs as a subprocess with `--jobs 1`."
+            ),
             "",
             "| measure | value |",
             "|---|---|",

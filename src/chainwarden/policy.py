@@ -147,6 +147,21 @@ def load_policy(path: Path | None = None, *, start: Path | None = None) -> Polic
 
 
 _KNOWN_KEYS = {"fail-on", "ignore"}
+#: Keys other parts of chainwarden read from the same table (validated there). A key in neither
+#: set is a typo until proven otherwise, and a typo in a security policy must not pass silently.
+EXTENSION_KEYS = frozenset(
+    {
+        # the install gate (chainwarden.gate.config)
+        "min-release-age",
+        "min-release-age-exempt",
+        "block-malicious",
+        "require-hashes",
+        "allow-sdists",
+        "allow",
+        "deny",
+        "internal-packages",
+    }
+)
 
 
 def parse_policy(table: Any, *, source: str = "<config>") -> Policy:  # noqa: ANN401 - untrusted TOML
@@ -164,6 +179,10 @@ def parse_policy(table: Any, *, source: str = "<config>") -> Policy:  # noqa: AN
     else:
         problems.append('fail-on: must be a string such as "high"')
     ignores = tuple(_parse_ignores(table.get("ignore", []), problems))
+    unknown = sorted(set(table) - _KNOWN_KEYS - EXTENSION_KEYS)
+    if unknown:
+        known = ", ".join(sorted(_KNOWN_KEYS | EXTENSION_KEYS))
+        problems.append(f"unknown key(s) {', '.join(unknown)} (known keys: {known})")
     if problems:
         raise ConfigError(f"{source}: invalid chainwarden configuration:\n" + "\n".join(f"  - {p}" for p in problems))
     extra = {k: v for k, v in table.items() if k not in _KNOWN_KEYS}

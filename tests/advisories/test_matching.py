@@ -106,6 +106,16 @@ def test_other_package_and_other_ecosystem_do_not_match():
     assert match(npm, "demo", "1.0") is None
 
 
+@pytest.mark.parametrize("text", ["1.0.0", "1", "01.2", "0", "0.0", "2.10", "1.0rc1", "1.0.post0", "1!2.0", "1.0+local", "٣.1", "x.y"])
+def test_canonical_version_fast_path_agrees_with_packaging(text):
+    from packaging.utils import canonicalize_version
+
+    from chainwarden.advisories.matching import _canonical, parse_version
+
+    parsed = parse_version(text)
+    assert _canonical(text) == (canonicalize_version(parsed) if parsed is not None else text)
+
+
 def test_name_normalisation():
     adv = record(versions=["1.0"], name="Zope.Interface")
     assert match(adv, "zope-interface", "1.0") is not None

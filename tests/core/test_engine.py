@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from chainwarden.analyzers.base import Analyzer, ArtifactView
-from chainwarden.engine import ScanOptions, Scanner
+from chainwarden.engine import Scanner, ScanOptions
 from chainwarden.models import Finding, Location, Member, Severity
 
 

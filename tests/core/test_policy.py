@@ -92,5 +92,11 @@ def test_pyproject_without_table_is_not_config(tmp_path: Path) -> None:
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     bad = tmp_path / "chainwarden.toml"
     bad.write_bytes(b"fail-on = \n\xff")
-    with pytest.raises(ConfigError, match="chainwarden.toml"):
+    with pytest.raises(ConfigError, match=r"chainwarden\.toml"):
         load_policy(bad)
+
+
+def test_unknown_keys_are_refused() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) fail_on"):
+        parse_policy({"fail_on": "low"})
+    assert parse_policy({"min-release-age": "3d", "deny": ["x"]}).extra["min-release-age"] == "3d"

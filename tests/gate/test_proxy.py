@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chainwarden.engine import ScanOptions, Scanner
+from chainwarden.engine import Scanner, ScanOptions
 from chainwarden.gate.config import GatePolicy
 from chainwarden.gate.proxy import ProxyServer
 from chainwarden.gate.service import build_gate_index

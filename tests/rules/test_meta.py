@@ -22,11 +22,14 @@ REGISTRIES: tuple[str, ...] = (
     "fixtures_mlmodels",
     "fixtures_provenance",
     "fixtures_advisories",
+    "fixtures_gate",
+    "fixtures_sweep",
+    "fixtures_core",
 )
 
 #: Rule modules whose fixtures are not written yet. Shrink this list; never grow it. The test
 #: fails once a listed module is fully covered, so that it is removed from here.
-PENDING: frozenset[str] = frozenset({"core", "archive", "gate", "sweep"})
+PENDING: frozenset[str] = frozenset({"archive"})
 
 
 def _registries() -> list[ModuleType]:
@@ -73,6 +76,6 @@ def test_registry_entries_are_pairs_of_builders(registry: str) -> None:
 def test_pending_list_only_names_uncovered_modules() -> None:
     covered = _covered()
     modules = _module_rules()
-    assert PENDING <= set(modules), sorted(PENDING - set(modules))
+    assert set(modules) >= PENDING, sorted(PENDING - set(modules))
     finished = sorted(name for name in PENDING if modules[name] <= set(covered))
     assert not finished, f"remove from PENDING, fully covered now: {finished}"

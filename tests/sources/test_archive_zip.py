@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
@@ -295,3 +296,13 @@ def test_zip64_archive_reads(tmp_path: Path) -> None:
     reader = ZipReader(path, "z64.zip")
     assert reader.problems == ()
     assert reader.read("big.py") == b"print('zip64')\n"
+
+
+def test_concurrent_reads_from_threads(tmp_path: Path) -> None:
+    entries = [RawEntry(f"m{i}.py", f"value = {i}\n".encode() * 200) for i in range(40)]
+    reader = _open(tmp_path, build_zip(entries))
+    names = [m.path for m in reader.members()] * 5
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(reader.read, names))
+    assert all(data == f"value = {names[i][1:-3]}\n".encode() * 200 for i, data in enumerate(results))
+    assert reader.problems == ()

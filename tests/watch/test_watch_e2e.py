@@ -33,7 +33,7 @@ def _iso(delta: dt.timedelta) -> str:
     return (dt.datetime.now(dt.UTC) - delta).isoformat().replace("+00:00", "Z")
 
 
-def _wait(predicate, timeout: float, what: str) -> float:  # noqa: ANN001
+def _wait(predicate, timeout: float, what: str) -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         if predicate():

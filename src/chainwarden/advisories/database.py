@@ -17,19 +17,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chainwarden.advisories.model import Advisory, AdvisoryFormatError, parse_advisory
+from chainwarden.advisories.matching import canonical_version, ranges_may_affect
+from chainwarden.advisories.model import (
+    Advisory,
+    AdvisoryFormatError,
+    Event,
+    EventKind,
+    Range,
+    RangeType,
+    parse_advisory,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from chainwarden.advisories.dump import DumpRecord
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 DB_FILENAME = "advisories.sqlite3"
 REBUILD_HINT = "rebuild it with `chainwarden db update` (add `--from FILE` to use a downloaded OSV zip)"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _CHUNK = 500
-_SELECT = "SELECT f.package, a.record FROM affected f JOIN advisories a ON a.id = f.advisory_id"
+_RANGES = (
+    "SELECT f.package, f.advisory_id, f.ranges FROM affected f JOIN advisories a ON a.id = f.advisory_id"
+    " WHERE a.withdrawn = 0 AND f.package IN "
+)
+_LISTED = "SELECT advisory_id FROM affected_versions WHERE package = ? AND version = ?"
+_RECORDS = "SELECT id, record FROM advisories WHERE id IN "
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,9 +53,16 @@ CREATE TABLE advisories (
     withdrawn INTEGER NOT NULL,
     record BLOB NOT NULL
 );
-CREATE TABLE affected (package TEXT NOT NULL, advisory_id TEXT NOT NULL REFERENCES advisories(id));
+CREATE TABLE affected (
+    package TEXT NOT NULL,
+    advisory_id TEXT NOT NULL REFERENCES advisories(id),
+    ranges TEXT NOT NULL
+);
 CREATE INDEX affected_package ON affected(package);
 CREATE INDEX affected_advisory ON affected(advisory_id);
+CREATE TABLE affected_versions (package TEXT NOT NULL, version TEXT NOT NULL, advisory_id TEXT NOT NULL);
+CREATE INDEX affected_versions_lookup ON affected_versions(package, version);
+CREATE INDEX affected_versions_advisory ON affected_versions(advisory_id);
 """
 
 
@@ -155,26 +176,66 @@ class AdvisoryDatabase:
         newest = self._conn.execute("SELECT max(modified) FROM advisories").fetchone()[0] or ""
         return DatabaseInfo(str(self.path), records, packages, meta.get("updated", ""), meta.get("source", ""), newest)
 
-    def advisories_for(self, names: Sequence[str]) -> dict[str, tuple[Advisory, ...]]:
-        """Records (withdrawn ones included; matching drops them) per canonical package name."""
-        found: dict[str, list[Advisory]] = {name: [] for name in names}
-        unique = sorted(set(names))
+    def candidates(self, queries: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[Advisory, ...]]:
+        """Records that may affect each `(canonical name, version)`: those whose enumerated
+        versions hold it, and those whose ranges may contain it. Withdrawn records are left
+        out. Only these records are decoded; `matching.match` makes the final decision."""
+        unique = sorted(set(queries))
+        wanted: dict[tuple[str, str], set[str]] = {q: set() for q in unique}
         try:
-            for start in range(0, len(unique), _CHUNK):
-                chunk = unique[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                # only "?" placeholders are interpolated into the statement
-                sql = _SELECT + f" WHERE f.package IN ({marks})"
-                rows = self._conn.execute(
-                    sql,
-                    chunk,
-                ).fetchall()
-                for package, blob in rows:
-                    found[package].append(_decode(blob))
+            self._listed(unique, wanted)
+            self._ranged(unique, wanted)
+            ids = sorted(set().union(*wanted.values())) if wanted else []
+            records = self._records(ids)
         except sqlite3.DatabaseError as exc:
             msg = f"advisory database {self.path} is corrupt ({exc})"
             raise DatabaseError(msg) from None
-        return {name: tuple(records) for name, records in found.items()}
+        return {q: tuple(records[i] for i in sorted(wanted[q]) if i in records) for q in unique}
+
+    def _listed(self, queries: list[tuple[str, str]], wanted: dict[tuple[str, str], set[str]]) -> None:
+        for name, version in queries:  # one indexed lookup each: cheaper than any IN (VALUES ...) plan
+            for (ident,) in self._conn.execute(_LISTED, (name, canonical_version(version))):
+                wanted[(name, version)].add(ident)
+
+    def _ranged(self, queries: list[tuple[str, str]], wanted: dict[tuple[str, str], set[str]]) -> None:
+        by_name: dict[str, list[str]] = {}
+        for name, version in queries:
+            by_name.setdefault(name, []).append(version)
+        names = sorted(by_name)
+        parsed: dict[str, tuple[Range, ...]] = {}
+        for start in range(0, len(names), _CHUNK):
+            chunk = names[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for package, ident, text in self._conn.execute(_RANGES + f"({marks})", chunk):
+                if text == "[]":
+                    continue
+                ranges = parsed.get(text)
+                if ranges is None:
+                    ranges = parsed[text] = _ranges(text)
+                for version in by_name[package]:
+                    if ranges_may_affect(ranges, version):
+                        wanted[(package, version)].add(ident)
+
+    def _records(self, ids: list[str]) -> dict[str, Advisory]:
+        out: dict[str, Advisory] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for ident, blob in self._conn.execute(_RECORDS + f"({marks})", chunk):
+                out[ident] = _decode(blob)
+        return out
+
+
+def _ranges(text: str) -> tuple[Range, ...]:
+    try:
+        raw = json.loads(text)
+        return tuple(
+            Range(RangeType(kind), tuple(Event(EventKind(event), value) for event, value in events))
+            for kind, events in raw
+        )
+    except (ValueError, TypeError) as exc:
+        msg = f"advisory database holds an unreadable range ({exc})"
+        raise DatabaseError(msg) from None
 
 
 def _decode(blob: bytes) -> Advisory:
@@ -192,12 +253,22 @@ def _create(path: Path) -> None:
 
 
 def _write(conn: sqlite3.Connection, record: DumpRecord) -> None:
-    conn.execute("DELETE FROM affected WHERE advisory_id = ?", (record.id,))
+    _forget(conn, record.id)
     conn.execute(
-        "INSERT OR REPLACE INTO advisories VALUES (?, ?, ?, ?)",
+        "INSERT INTO advisories VALUES (?, ?, ?, ?)",
         (record.id, record.modified, int(record.withdrawn), zlib.compress(record.raw, 6)),
     )
-    conn.executemany("INSERT INTO affected VALUES (?, ?)", [(name, record.id) for name in record.packages])
+    conn.executemany("INSERT INTO affected VALUES (?, ?, ?)", [(p.name, record.id, p.ranges) for p in record.packages])
+    conn.executemany(
+        "INSERT INTO affected_versions VALUES (?, ?, ?)",
+        [(p.name, version, record.id) for p in record.packages for version in p.versions],
+    )
+
+
+def _forget(conn: sqlite3.Connection, ident: str) -> None:
+    conn.execute("DELETE FROM affected WHERE advisory_id = ?", (ident,))
+    conn.execute("DELETE FROM affected_versions WHERE advisory_id = ?", (ident,))
+    conn.execute("DELETE FROM advisories WHERE id = ?", (ident,))
 
 
 def _apply(path: Path, records: Iterable[DumpRecord], source: str) -> tuple[int, int, int, int]:
@@ -220,8 +291,7 @@ def _apply(path: Path, records: Iterable[DumpRecord], source: str) -> tuple[int,
                     changed += 1
             gone = [ident for ident in existing if ident not in seen]
             for ident in gone:
-                conn.execute("DELETE FROM affected WHERE advisory_id = ?", (ident,))
-                conn.execute("DELETE FROM advisories WHERE id = ?", (ident,))
+                _forget(conn, ident)
             now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('updated', ?)", (now,))
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('source', ?)", (source,))

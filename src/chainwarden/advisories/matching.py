@@ -83,6 +83,12 @@ def _range_affects(rng: Range, version: Version) -> tuple[bool, bool]:
 @lru_cache(maxsize=262144)
 def _canonical(text: str) -> str:
     """PEP 440 equality as a string (`1.0` == `1.0.0`); unparseable text stays as written."""
+    parts = text.split(".")
+    if all(part.isdigit() and part.isascii() for part in parts):  # plain releases: most of them
+        numbers = [str(int(part)) for part in parts]
+        while len(numbers) > 1 and numbers[-1] == "0":
+            numbers.pop()
+        return ".".join(numbers)
     parsed = parse_version(text)
     return canonicalize_version(parsed) if parsed is not None else text
 

@@ -71,16 +71,20 @@ class ZipReader(ArchiveReader):
     def __init__(self, path: Path, label: str, limits: ArchiveLimits | None = None) -> None:
         super().__init__(label, limits or ArchiveLimits())
         self.path = path
-        self._lock = threading.Lock()
+        self._thread = threading.local()  # each thread reads through its own file handle
         self._locals: dict[int, Local] = {}  # by local header offset
         self._by_path: dict[str, Entry] = {}
         self._members: list[Member] = []
-        self._fh: BinaryIO | None = None
         self._size = 0
         with self._session():
             self._open()
 
     # ----------------------------------------------------------------- structure
+    @property
+    def _fh(self) -> BinaryIO | None:
+        fh: BinaryIO | None = getattr(self._thread, "fh", None)
+        return fh
+
     @contextlib.contextmanager
     def _session(self) -> Iterator[None]:
         """Keep the file open for a batch of reads; the reader holds no file between batches."""
@@ -93,19 +97,19 @@ class ZipReader(ArchiveReader):
             msg = f"{self.label}: cannot read: {err.strerror}"
             raise ArtifactError(msg) from err
         with fh:
-            self._fh = fh
+            self._thread.fh = fh
             self._size = fh.seek(0, 2)
             try:
                 yield
             finally:
-                self._fh = None
+                self._thread.fh = None
 
     def _pread(self, offset: int, size: int) -> bytes:
-        if offset < 0 or size <= 0 or offset >= self._size or self._fh is None:
+        fh = self._fh
+        if offset < 0 or size <= 0 or offset >= self._size or fh is None:
             return b""
-        with self._lock:
-            self._fh.seek(offset)
-            return self._fh.read(size)
+        fh.seek(offset)
+        return fh.read(size)
 
     def _open(self) -> None:
         candidates = self._end_candidates()

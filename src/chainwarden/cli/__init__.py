@@ -11,8 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Protocol
 
 from chainwarden import __version__
-from chainwarden.cli import audit, check, db, diff, install, proxy, scan, sweep, sync, watch
-from chainwarden.cli import guard, run, verify
+from chainwarden.cli import audit, check, db, diff, guard, install, proxy, run, scan, serve, sweep, sync, verify, watch
 from chainwarden.cli.common import IO
 from chainwarden.cli.exit_codes import ExitCode
 from chainwarden.policy import ConfigError
@@ -30,7 +29,9 @@ class Command(Protocol):
 
 
 #: Subcommands, in the order `--help` lists them. Add a module here to add a command.
-COMMANDS: tuple[Command, ...] = (scan, diff, audit, db, install, sync, check, proxy, run, guard, verify, sweep, watch)
+COMMANDS: tuple[Command, ...] = (
+    scan, diff, audit, db, install, sync, check, proxy, run, guard, verify, sweep, watch, serve,
+)  # fmt: skip
 
 
 EPILOG = "exit codes: 0 clean, 1 blocked by policy, 2 error (bad input or configuration)"

@@ -5,4 +5,5 @@
 * `repository` — the version's tag in the source repository and whether the files match it.
 * `index` / `signals` — index metadata: typosquats, dependency confusion, late uploads,
   dormancy, yanked files, project status, vanished releases.
+* `check` — all of the above for one file, from inputs the caller gathered; the integrity API client.
 """

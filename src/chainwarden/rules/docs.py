@@ -32,7 +32,9 @@ def render_rules_markdown() -> str:
         "| ID | Title | Default severity | Category |",
         "|---|---|---|---|",
     ]
-    lines += [f"| [{r.id}](#{r.id.lower()}) | {r.title} | {r.severity.label} | {r.category or 'other'} |" for r in rules]
+    lines += [
+        f"| [{r.id}](#{r.id.lower()}) | {r.title} | {r.severity.label} | {r.category or 'other'} |" for r in rules
+    ]
     lines.append("")
     for category, group in groupby(rules, key=lambda r: r.category or "other"):
         lines += [f"## {category}", ""]

@@ -27,7 +27,7 @@ class OfflineService(AdvisoryService):
         try:
             with AdvisoryDatabase.open(self.path) as db:
                 info = db.info()
-                found = db.advisories_for([canonicalize_name(q.name) for q in queries])
+                found = db.candidates([(canonicalize_name(q.name), q.version) for q in queries])
         except DatabaseError as exc:
             raise ServiceError(str(exc), exc.hint) from None
         notes: list[str] = []
@@ -35,5 +35,5 @@ class OfflineService(AdvisoryService):
         if age is None or age > STALE_AFTER_DAYS:
             shown = "of unknown age" if age is None else f"{age:.0f} days old"
             notes.append(f"offline advisory database {self.path} is {shown}; refresh it with `chainwarden db update`")
-        answers = tuple(Answer(q, found[canonicalize_name(q.name)]) for q in queries)
+        answers = tuple(Answer(q, found[canonicalize_name(q.name), q.version]) for q in queries)
         return LookupResult(answers, notes=tuple(notes))

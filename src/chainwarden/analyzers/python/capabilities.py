@@ -30,6 +30,8 @@ PACKED = "packed"  # PyArmor, `_0x` string arrays, marshalled code
 EXFIL_ENDPOINT = "exfil-endpoint"  # webhook/bot/paste/tunnel hosts, raw IP URLs
 SHELL_DOWNLOAD = "shell-download"  # curl/wget/iwr in a command line
 REVERSE_SHELL = "reverse-shell"
+OBFUSCATED = "obfuscated"  # builtins looked up by computed names and similar hand-made obfuscation
+EXECUTABLE_FILE = "executable-file"  # names a Windows/Unix executable or script file to write or run
 THREAD = "thread"  # a thread/process/timer started (the target is followed as a spawn edge)
 
 _HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "urlopen")
@@ -184,9 +186,16 @@ _STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("autostart", "currentversion", "launchagents", "launchdaemons", "startup", "schtasks"),
      r"[/\\]autostart[/\\]|currentversion\\+run|launchagents|launchdaemons|programs\\+startup|schtasks", PERSISTENCE),
     (("customize.py",), r"sitecustomize\.py|usercustomize\.py", PERSISTENCE),
-    (("webhook", "telegram", "slack", "ngrok", "pastebin", "transfer.sh"),
-     r"discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|hooks\.slack\.com|\.ngrok\.|pastebin\.com|transfer\.sh|webhook\.site",
+    (("webhook", "telegram", "slack", "ngrok", "pastebin", "transfer.sh", "pipedream", "canarytoken", "dnslog", "ceye",
+      "interact", "burpcollab", "oastify", "requestcatcher", "beeceptor", "hookbin", "glitch.me", "repl.co"),
+     r"discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|hooks\.slack\.com|\.ngrok\.|ngrok-free|pastebin\.com"
+     r"|transfer\.sh|webhook\.site|pipedream\.net|canarytokens|dnslog\.|ceye\.io|interact\.sh|interactsh|oastify"
+     r"|burpcollaborator|requestcatcher|beeceptor|hookbin|glitch\.me|repl\.co",
      EXFIL_ENDPOINT),
+    ((".exe", ".scr", ".bat", ".cmd", ".ps1", ".vbs", ".msi", ".dll", ".jar", ".hta", ".lnk"),
+     r"\.(?:exe|scr|bat|cmd|ps1|vbs|msi|dll|jar|hta|lnk)\b", EXECUTABLE_FILE),
+    (("powershell", "mshta", "rundll32", "regsvr32", "wscript", "cscript"),
+     r"powershell|mshta|rundll32|regsvr32|wscript|cscript", PROCESS),
     (("://", "requestbin", "oast.", "interact.sh", "burpcollab"),
      r"https?://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|requestbin|\boast\.|interact\.sh|burpcollaborator", EXFIL_ENDPOINT),
     (("curl", "wget", "invoke-webrequest", "iwr ", "downloadstring", "certutil", "bitsadmin"),
@@ -221,4 +230,11 @@ def scan_strings(text: str) -> list[tuple[int, str, str]]:
 RUNTIME_COMMANDS = frozenset({"bun", "node", "nodejs", "deno", "bun.exe", "node.exe", "deno.exe"})
 
 #: Commands whose launch means network traffic.
-NETWORK_COMMANDS = frozenset({"curl", "wget", "nc", "ncat", "scp", "rsync", "ftp", "tftp", "curl.exe", "wget.exe"})
+NETWORK_COMMANDS = frozenset(
+    {"curl", "wget", "nc", "ncat", "scp", "rsync", "ftp", "tftp", "curl.exe", "wget.exe", "ping", "nslookup", "dig", "host"}
+)
+
+#: Commands that fingerprint the host.
+SYSINFO_COMMANDS = frozenset({"whoami", "hostname", "uname", "id", "ipconfig", "ifconfig", "systeminfo", "pwd", "cat /etc/passwd"})
+#: Environment variables that identify the user or host.
+SYSINFO_VARIABLES = frozenset({"COMPUTERNAME", "USERNAME", "USER", "HOSTNAME", "LOGNAME", "USERDOMAIN", "USERPROFILE", "HOME"})

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from chainwarden.analyzers.python import capabilities as cap
 from chainwarden.analyzers.python.deobfuscate import DECODER_HINTS, CodeBlob, Evaluator, Value, as_text, preview
 from chainwarden.analyzers.python.facts import MAIN_SCOPE, MODULE_SCOPE, PYTHON, ClassInfo, Import, Problem, PyFacts, Scope, Signal
-from chainwarden.analyzers.python.payloads import blind_decode, shell_code
+from chainwarden.analyzers.python.payloads import blind_decode, powershell_encoded, shell_code
 from chainwarden.analyzers.python.source import read_source
 from chainwarden.analyzers.python.special import start_entries
 from chainwarden.models import DecodedStage
@@ -230,6 +230,10 @@ class _Walker:
         elif t is ast.For or t is ast.AsyncFor or t is ast.comprehension:
             if self._resolve(node.iter) == "os.environ":  # type: ignore[attr-defined]
                 self._signal(scope, cap.ENV_DUMP, "iterates os.environ", node.iter)  # type: ignore[attr-defined]
+        elif t is ast.Subscript:
+            sl = node.slice  # type: ignore[attr-defined]
+            if type(sl) is ast.Constant and sl.value in cap.SYSINFO_VARIABLES and self._resolve(node.value) == "os.environ":  # type: ignore[attr-defined]
+                self._signal(scope, cap.SYSTEM_INFO, f"os.environ[{sl.value!r}]", node)
         elif t is ast.Dict:
             for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
                 if key is None and self._resolve(value) == "os.environ":
@@ -345,6 +349,12 @@ class _Walker:
             self._spawn(node, name, scope)
         elif name == "marshal.loads" or name == "pickle.loads":
             self._signal(scope, cap.PACKED, name, node)
+        elif name == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):  # noqa: PLR2004
+            if self._resolve(node.args[0]) in {"__builtins__", "builtins", "__builtin__"}:
+                self._signal(scope, cap.OBFUSCATED, "builtin looked up by a computed name", node)
+        elif name in {"os.getenv", "os.environ.get"} and node.args:
+            if _const_arg(node, 0, "key") in cap.SYSINFO_VARIABLES:
+                self._signal(scope, cap.SYSTEM_INFO, f"{name}({_const_arg(node, 0, 'key')!r})", node)
         elif name in _ENV_WHOLE_CALLS and node.args and self._resolve(node.args[0]) == "os.environ":
             self._signal(scope, cap.ENV_DUMP, f"{name}(os.environ)", node)
         elif name in _ENV_METHODS:
@@ -450,6 +460,9 @@ class _Walker:
             self._signal(scope, cap.RUNTIME, " ".join(w or "…" for w in words[:3]), node)
         if any(w is not None and w.endswith((".js", ".mjs", ".cjs")) for w in words):
             self._signal(scope, cap.RUNTIME, "runs a JavaScript file", node)
+        known = [w for w in words if w is not None]
+        if known and first is not None and not _PYTHON_CMD.search(first.strip()):
+            self._shell(" ".join(known), (), node, scope)
 
     def _shell(self, text: str, stages: tuple[DecodedStage, ...], node: ast.Call, scope: _ScopeState) -> None:
         words = text.split()
@@ -457,6 +470,14 @@ class _Walker:
             self._signal(scope, cap.NETWORK, text[:80], node)
         if words and words[0].rsplit("/", 1)[-1].lower() in cap.RUNTIME_COMMANDS:
             self._signal(scope, cap.RUNTIME, text[:80], node)
+        if words and (words[0].rsplit("/", 1)[-1].lower() in cap.SYSINFO_COMMANDS or text.strip() in cap.SYSINFO_COMMANDS):
+            self._signal(scope, cap.SYSTEM_INFO, text[:80], node)
+        encoded = powershell_encoded(text)
+        if encoded is not None:
+            stage = (*stages, DecodedStage("base64 (powershell -EncodedCommand)", preview(encoded)))
+            self._signal(scope, cap.DECODE_EXEC, "powershell -EncodedCommand", node, stage)
+            for _, tag, match in cap.scan_strings(encoded):
+                self._signal(scope, tag, f"in decoded command: {match}", node, stage)
         code = shell_code(text)
         if code is not None:
             self._signal(scope, cap.CHILD_INTERPRETER, "python -c in a shell command", node)

@@ -94,3 +94,19 @@ def shell_code(command: str) -> str | None:
     except ValueError:
         words = rest.split(None, 1)
     return words[0] if words else None
+
+
+_PS_ENCODED = re.compile(r"-e(?:nc(?:odedcommand)?|c)?\s+([A-Za-z0-9+/=]{16,})", re.IGNORECASE)
+
+
+def powershell_encoded(command: str) -> str | None:
+    """The script of `powershell -EncodedCommand BASE64` (UTF-16LE inside base64), if any."""
+    if "powershell" not in command.lower() and "pwsh" not in command.lower():
+        return None
+    m = _PS_ENCODED.search(command)
+    if m is None:
+        return None
+    try:
+        return base64.b64decode(m.group(1) + "=" * (-len(m.group(1)) % 4)).decode("utf-16-le")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None

@@ -20,7 +20,7 @@ from chainwarden.rules import Rule
 from chainwarden.rules import python as rules
 
 _AUTO = frozenset({Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT})
-_CONCEALING = frozenset({cap.PACKED, cap.HIDDEN_CODE, cap.DECODE_EXEC})
+_CONCEALING = frozenset({cap.PACKED, cap.HIDDEN_CODE, cap.DECODE_EXEC, cap.OBFUSCATED})
 _MAX_CLOSURE = 2000
 _MAX_LISTED = 8
 C, H, M, L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
@@ -108,14 +108,17 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
     network = k & {cap.NETWORK, cap.SHELL_DOWNLOAD, cap.DOWNLOAD}
     if cap.DECODE_EXEC in k:
         add(rules.DECODE_EXEC, _by_trigger(t, {I: C, S: C, P: C, E: H, X: M}), (cap.DECODE_EXEC,), bump=False)
-    downloads_and_runs = network and (cap.MAKE_EXECUTABLE in k or (cap.SHELL_DOWNLOAD in k and cap.PROCESS in k))
+    runs = cap.PROCESS in k or cap.DYNAMIC_CODE in k
+    downloads_and_runs = network and (
+        cap.MAKE_EXECUTABLE in k or (runs and k & {cap.SHELL_DOWNLOAD, cap.EXECUTABLE_FILE, cap.DOWNLOAD})
+    )
     if cap.REMOTE_CODE in k or downloads_and_runs:
         tags = (cap.REMOTE_CODE,) if cap.REMOTE_CODE in k else (*sorted(network), cap.MAKE_EXECUTABLE, cap.PROCESS)
         add(rules.REMOTE_CODE, _by_trigger(t, {I: C, S: C, P: C, E: M, X: L}), tags, bump=False)
     secrets = k & {cap.SECRETS, cap.ENV_DUMP}
     if t in _AUTO and network and (secrets or ({cap.SECRETS_WEAK, cap.SYSTEM_INFO} <= k)):
         add(rules.EXFILTRATION, _by_trigger(t, {I: C, S: C, P: C, E: M}), (*sorted(network), *sorted(secrets or {cap.SECRETS_WEAK})))
-    elif t in {I, S} and network and cap.SYSTEM_INFO in k:
+    elif t in {I, S, P} and network and cap.SYSTEM_INFO in k:
         add(rules.EXFILTRATION, H, (*sorted(network), cap.SYSTEM_INFO))
     if cap.CHILD_INTERPRETER in k and t in _AUTO:
         detached = cap.DETACHED in k
@@ -134,7 +137,9 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
         add(rules.THREAD_AT_IMPORT, H, tuple(sorted(threaded & {cap.PROCESS, cap.RUNTIME, cap.CHILD_INTERPRETER})))
     if cap.RUNTIME in k and t in _AUTO - {E}:
         add(rules.RUNTIME, H, (cap.RUNTIME,))
-    if cap.PACKED in k and t in _AUTO - {E}:
+    if cap.OBFUSCATED in k and t in _AUTO - {E}:
+        add(rules.PACKED, H, (cap.OBFUSCATED,), bump=False)
+    elif cap.PACKED in k and t in _AUTO - {E}:
         add(rules.PACKED, M, (cap.PACKED,), bump=False)
     if cap.DYNAMIC_CODE in k and t in {I, S}:
         add(rules.AUTO_DYNAMIC_CODE, H if t is I else L, (cap.DYNAMIC_CODE,))

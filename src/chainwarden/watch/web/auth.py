@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "cw_session"
 SESSION_SECONDS = 12 * 3600
 MIN_TOKEN_LENGTH = 16
-TOKEN_ENV = "CHAINWARDEN_DASHBOARD_TOKEN"
+TOKEN_ENV = "CHAINWARDEN_DASHBOARD_TOKEN"  # noqa: S105 - the variable's name, not a secret
 _FAILURE_WINDOW = 60.0
 _MAX_FAILURES = 20  # wrong tokens per window before /login answers 429
 
