@@ -244,7 +244,7 @@ def main() -> int:
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     records = load_records()
-    body = [f"Command: `{command_line()}` — {now()} — {machine()}", ""]
+    body = ["## Advisories (`bench/advisories.py`)", "", f"Command: `{command_line()}` — {now()} — {machine()}", ""]
     if args.what in {"speed", "all"}:
         body += ["### Offline database speed", "", speed(records, args.runs), ""]
     if args.what in {"oracle", "all"}:
@@ -263,7 +263,7 @@ def main() -> int:
     report = "\n".join(body)
     sys.stdout.write(report + "\n")
     if args.write_docs:
-        write_section(f"advisories-{args.what}", report)
+        write_section("advisories" if args.what == "all" else f"advisories-{args.what}", report)
     return 0
 
 

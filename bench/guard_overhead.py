@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from _common import DATA, OUT, command_line, machine, now, table, write_section
-
+from chainwarden.guard.baseline import load_baseline, render_baseline, scan_pth, site_dirs_of
 from chainwarden.guard.launcher import Target, guarded_command, prepare_guard_dir
 from chainwarden.guard.learn import learn_policy, read_events
 from chainwarden.guard.policy import GuardPolicy, render_policy
@@ -51,9 +51,16 @@ def timed(cmd: list[str]) -> float:
     return elapsed
 
 
-def learned_policy(python: str, code: str, scratch: Path) -> GuardPolicy:
+def approved_pth(scratch: Path) -> dict[str, dict[str, object]]:
+    """The venv's .pth files approved as `chainwarden verify --write-baseline` would."""
+    path = scratch / "baseline.toml"
+    path.write_text(render_baseline([f for d in site_dirs_of(VENV) for f in scan_pth(d)]))
+    return load_baseline(path).runtime_table()
+
+
+def learned_policy(python: str, code: str, scratch: Path, baseline: dict[str, dict[str, object]]) -> GuardPolicy:
     log = scratch / "learn.jsonl"
-    config = GuardPolicy().to_config(mode="learn", log=str(log), baseline=None)
+    config = GuardPolicy().to_config(mode="learn", log=str(log), baseline=baseline)
     guard_dir = prepare_guard_dir(config, python, scratch)
     timed(guarded_command(Target(python, ("-c", code)), guard_dir))
     return learn_policy(read_events(log), GuardPolicy())
@@ -73,11 +80,13 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="cw-bench-"))
     rows, raw = [], {}
     try:
+        baseline = approved_pth(scratch)
         for label, code in CASES:
-            policy = learned_policy(python, code, scratch)
+            policy = learned_policy(python, code, scratch, baseline)
             monitor_dir = prepare_guard_dir(GuardPolicy().to_config(mode="monitor", log=str(scratch / "m.jsonl"),
-                                                                    baseline=None), python, scratch)
-            enforce_dir = prepare_guard_dir(policy.to_config(mode="enforce", log="", baseline=None), python, scratch)
+                                                                    baseline=baseline), python, scratch)
+            enforce_dir = prepare_guard_dir(policy.to_config(mode="enforce", log="", baseline=baseline), python,
+                                            scratch)
             commands = {
                 "plain": [python, "-c", code],
                 "monitor": guarded_command(Target(python, ("-c", code)), monitor_dir),
@@ -104,12 +113,13 @@ def main() -> None:
         "",
         f"Command: `{command_line()}` — {now()} — {machine()}.",
         "",
-        f"Fresh interpreter per run, median of {args.runs} interleaved runs, in a venv with "
+        (f"Fresh interpreter per run, median of {args.runs} interleaved runs, in a venv with "
         f"{', '.join(PINS)}. *plain* is `python -c CODE`; *monitor* and *enforce* are the same command "
         "started as `chainwarden run` starts it (hook installed before `site`, `site` run by the guard). "
-        "Monitor logs every checked event to a file; enforce uses the policy `--mode learn` wrote for "
+        "The venv's `.pth` files are approved (`--baseline`). Monitor logs every checked event to a file; "
+         "enforce uses the policy `--mode learn` wrote for "
         "the same import (packages column). The launcher's own start-up (`chainwarden` itself) is not "
-        "included: it is a fixed cost outside the guarded program.",
+        "included: it is a fixed cost outside the guarded program."),
         "",
         table(["case", "plain ms", "monitor ms", "monitor overhead", "enforce ms", "enforce overhead",
                "packages in learned policy"], rows),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -31,12 +32,11 @@ from _common import DATA, OUT, ROOT, command_line, machine, now, table, write_se
 
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support import modelcraft as mc  # noqa: E402 - after the path set-up
-
-from chainwarden.analyzers.base import ArtifactView  # noqa: E402
-from chainwarden.analyzers.mlmodels.analyzer import ModelAnalyzer  # noqa: E402
-from chainwarden.analyzers.mlmodels.scan import scan_model_file  # noqa: E402
-from chainwarden.models import ArtifactKind, ArtifactRef, Member, Severity  # noqa: E402
+from chainwarden.analyzers.base import ArtifactView
+from chainwarden.analyzers.mlmodels.analyzer import ModelAnalyzer
+from chainwarden.analyzers.mlmodels.scan import scan_model_file
+from chainwarden.models import ArtifactKind, ArtifactRef, Member, Severity
+from support import modelcraft as mc
 
 VENV = DATA / "venv-models"
 WHEELS = DATA / "model-wheels"
@@ -77,7 +77,7 @@ def _malicious_files(folder: Path) -> list[Sample]:
     """The bypasses, built in code. Payloads name 127.0.0.1 only and are never loaded."""
     shell = mc.string0(mc.REVERSE_SHELL)
     cases: dict[str, tuple[bytes, str]] = {
-        "reverse_shell_p2.pkl": (mc.call("os", "system", shell), "__reduce__ reverse shell"),
+        "reverse_shell_p2.pkl": (mc.call("os", "system", shell), "`__reduce__` reverse shell"),
         "reverse_shell_p4.pkl": (mc.stack_call("subprocess", "Popen", mc.s("sh")), "STACK_GLOBAL protocol 4"),
         "pytorch_model.bin": (mc.torch_zip(mc.call("os", "system", shell)), "torch zip, payload in data.pkl"),
         "crc_bypass.pt": (mc.torch_zip(mc.call("os", "system", shell), crc_ok=False), "CVE-2025-10156"),
@@ -213,7 +213,9 @@ def _modelscan(path: Path, scratch: Path) -> str:
         return "error"
     issues = data.get("issues", [])
     if issues:
-        return "flagged " + max((i.get("severity", "?") for i in issues), key=["LOW", "MEDIUM", "HIGH", "CRITICAL"].index)
+        return "flagged " + max(
+            (i.get("severity", "?") for i in issues), key=["LOW", "MEDIUM", "HIGH", "CRITICAL"].index
+        )
     if data.get("errors"):
         return "error"
     if not data.get("summary", {}).get("scanned", {}).get("total_scanned"):
@@ -232,7 +234,9 @@ def _picklescan(path: Path) -> str:
         return "error"
     if "Scanned files: 0" in text:
         return "skipped"
-    suspicious = next((ln.split(":")[1].strip() for ln in text.splitlines() if ln.startswith("Suspicious globals")), "0")
+    suspicious = next(
+        (ln.split(":")[1].strip() for ln in text.splitlines() if ln.startswith("Suspicious globals")), "0"
+    )
     return "clean" if suspicious == "0" else f"clean ({suspicious} suspicious)"
 
 
@@ -258,7 +262,7 @@ def main() -> int:
     for sample in samples:
         verdicts = {}
         for tool, run in (
-            ("chainwarden", lambda p: _chainwarden(p)),
+            ("chainwarden", _chainwarden),
             ("modelscan", lambda p: _modelscan(p, work)),
             ("picklescan", _picklescan),
         ):
@@ -290,14 +294,25 @@ def main() -> int:
         [
             "## Model files: chainwarden vs modelscan vs picklescan",
             "",
-            f"Command: `{command_line()}` — {now()} — {machine()}.",
+            (
+                f"Command: `{command_line()}` — {now()} — {machine()} (load average {os.getloadavg()[0]:.1f} at the"
+                " end: other benchmarks shared the machine, so the seconds are indicative)."
+            ),
             "modelscan 0.8.8 and picklescan 1.0.5 (with py7zr) from `bench/_data/venv-models`, each run per file",
             "with its default settings. chainwarden: *blocked* = a finding at or above high (the default policy);",
             "modelscan: *flagged* = any issue; picklescan: *flagged* = exit code 1 (dangerous global); *error* =",
             "the tool failed on the file, *skipped* = it did not recognise the file as something to scan. Seconds",
             "include each tool's process start-up (chainwarden runs in-process).",
             "",
+            "The malicious set is the published bypasses of these very tools (plus the issue's own cases), so",
+            "it measures coverage of known evasions, not recall on models found in the wild. *error* and",
+            '*skipped* count as "not flagged" on the benign side, which flatters the other tools.',
+            "",
             summary,
+            "",
+            "chainwarden's benign file above high, `sklearn_logreg.joblib`, imports",
+            "`sklearn.linear_model._logistic.LogisticRegression`, a global outside the allowlist: fail closed by",
+            "design (loading it runs scikit-learn code); accept such a file with a policy ignore.",
             "",
             table(["file", "kind", "origin", "chainwarden", "modelscan", "picklescan"], rows),
         ]

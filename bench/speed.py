@@ -12,6 +12,7 @@ large wheels (litellm, torch-sized) on their own, cold.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no benign corpus in {BENIGN}: run bench/fetch_benign.sh", file=sys.stderr)
         return 2
     started = now()
+    load = os.getloadavg()[0]
     OUT.mkdir(parents=True, exist_ok=True)
     cache = Path(tempfile.mkdtemp(prefix="speed-cache-", dir=OUT))
     rows = []
@@ -113,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"Command: `{command_line()}`  \nDate: {started}  \nMachine: {machine()}  \n"
                 f"Analyzers: {analyzers}. Targets: {len(targets)} files from `bench/_data/benign/` "
                 f"({', '.join(kinds)}), `--jobs {args.jobs}`. Content MB = bytes read from the archives "
-                "for analysis."
+                f"for analysis. Load average when the run started: {load:.1f} on {os.cpu_count()} cores "
+                "(other work on the machine slows every number here)."
             ),
             table(head, rows),
             "Single wheels, each alone with a cold cache:\n\n" + table(["wheel", "MB", "seconds", "findings"], singles),

@@ -68,7 +68,8 @@ class IndexFile:
     yanked_reason: str = ""
     upload_time: str = ""  # PEP 700 ISO 8601 timestamp, "" when the index gives none (HTML)
     size: int | None = None
-    core_metadata: bool = False  # PEP 658/714: METADATA served beside the file
+    core_metadata: bool = False  # PEP 658/714: METADATA served beside the file (at url + ".metadata")
+    core_metadata_hashes: tuple[tuple[str, str], ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -181,6 +182,7 @@ def parse_html_page(project: str, page_url: str, body: bytes) -> ProjectFiles:
                 yanked="data-yanked" in attrs,
                 yanked_reason=attrs.get("data-yanked") or "",
                 core_metadata=metadata_attr is not None and metadata_attr != "false",
+                core_metadata_hashes=_hashes_from_fragment("#" + (metadata_attr or ""))[1],
             )
         )
     return ProjectFiles(project, tuple(files), _sort_versions({f.version for f in files if f.version}))
@@ -190,16 +192,17 @@ def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _hash_pairs(raw: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict):
+        return ()
+    return tuple(sorted((str(k).lower(), v.lower()) for k, v in raw.items() if isinstance(v, str)))
+
+
 def _file_from_json(project: str, page_url: str, raw: object) -> IndexFile:
     if not isinstance(raw, dict) or not isinstance(raw.get("filename"), str) or not isinstance(raw.get("url"), str):
         msg = "a file entry lacks filename or url"
         raise TypeError(msg)
-    hashes_raw = raw.get("hashes")
-    hashes = (
-        tuple(sorted((str(k).lower(), str(v).lower()) for k, v in hashes_raw.items() if isinstance(v, str)))
-        if isinstance(hashes_raw, dict)
-        else ()
-    )
+    hashes = _hash_pairs(raw.get("hashes"))
     yanked = raw.get("yanked", False)
     metadata = raw.get("core-metadata", raw.get("dist-info-metadata", False))
     size = raw.get("size")
@@ -215,6 +218,7 @@ def _file_from_json(project: str, page_url: str, raw: object) -> IndexFile:
         upload_time=_str(raw.get("upload-time")),
         size=size if isinstance(size, int) and not isinstance(size, bool) else None,
         core_metadata=bool(metadata),
+        core_metadata_hashes=_hash_pairs(metadata),
     )
 
 
@@ -297,6 +301,29 @@ class IndexClient:
     def files(self, name: str, version: str | None = None) -> tuple[IndexFile, ...]:
         page = self.project(name)
         return page.files if version is None else page.for_version(version)
+
+    def core_metadata(self, file: IndexFile) -> bytes:
+        """The file's METADATA as served beside it (PEP 658), checked against the published hash.
+        Lets a resolver read dependencies without downloading (or building) the distribution."""
+        if not file.core_metadata:
+            msg = f"{file.filename}: the index serves no separate metadata for this file"
+            raise IndexClientError(msg)
+        url = file.url + ".metadata"
+        with self._open(url) as response:
+            try:
+                data: bytes = response.read(self.max_page_bytes + 1)
+            except (OSError, http.client.HTTPException) as err:
+                msg = f"{url}: connection failed while reading ({err})"
+                raise IndexUnavailable(msg) from None
+        if len(data) > self.max_page_bytes:
+            msg = f"{url}: metadata larger than {self.max_page_bytes} bytes"
+            raise IndexClientError(msg)
+        for algorithm, expected in file.core_metadata_hashes:
+            usable = algorithm in hashlib.algorithms_guaranteed and algorithm not in _WEAK
+            if usable and hashlib.new(algorithm, data).hexdigest() != expected:
+                msg = f"{url}: {algorithm} does not match the index's {expected}"
+                raise HashMismatch(msg)
+        return data
 
     @staticmethod
     def cached_path(file: IndexFile, cache_dir: Path) -> Path | None:

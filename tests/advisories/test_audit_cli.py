@@ -215,3 +215,57 @@ def test_db_default_location_is_the_cache_dir(tmp_path, monkeypatch, mal_record)
     src.write_bytes(make_zip([mal_record]))
     assert run("db", "update", "--from", str(src))[0] == ExitCode.CLEAN
     assert (tmp_path / "cache" / "advisories.sqlite3").is_file()
+
+
+def test_online_audit_with_the_network_down_suggests_offline(tmp_path, monkeypatch):
+    from chainwarden.advisories.http import NetworkError
+    from chainwarden.cli import audit as audit_cli
+
+    class Down:
+        def get(self, url):
+            raise NetworkError(f"{url}: [Errno -3] Temporary failure in name resolution")
+
+        def post_json(self, url, body):
+            raise NetworkError(f"{url}: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(audit_cli, "UrllibClient", Down)
+    (tmp_path / "requirements.txt").write_text("six==1.16.0 --hash=sha256:" + "0" * 64 + "\n")
+    for service in ("osv", "pypi"):
+        code, _, err = run("audit", str(tmp_path), "--service", service)
+        assert code == ExitCode.ERROR
+        assert "--offline" in err
+        assert "db update" in err
+
+
+def test_db_update_from_a_url_uses_the_injected_client(tmp_path, monkeypatch, mal_record):
+    from chainwarden.advisories.http import NetworkError
+    from chainwarden.cli import db as db_cli
+
+    served = make_zip([mal_record])
+    asked: list[str] = []
+
+    class Serve:
+        def __init__(self, **kwargs):
+            pass
+
+        def get(self, url):
+            asked.append(url)
+            if "down" in url:
+                raise NetworkError(f"{url}: timed out")
+            return served
+
+    monkeypatch.setattr(db_cli, "UrllibClient", Serve)
+    db = tmp_path / "db.sqlite3"
+    code, out, _ = run("db", "update", "--db", str(db))
+    assert code == ExitCode.CLEAN
+    assert asked == ["https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"]
+    assert "1 added" in out
+    code, _, err = run("db", "update", "--db", str(db), "--from", "https://down.invalid/all.zip")
+    assert code == ExitCode.ERROR
+    assert "--from FILE" in err
+
+
+def test_db_without_action_is_an_error():
+    code, _, err = run("db")
+    assert code == ExitCode.ERROR
+    assert "db update" in err

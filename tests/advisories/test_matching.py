@@ -106,7 +106,9 @@ def test_other_package_and_other_ecosystem_do_not_match():
     assert match(npm, "demo", "1.0") is None
 
 
-@pytest.mark.parametrize("text", ["1.0.0", "1", "01.2", "0", "0.0", "2.10", "1.0rc1", "1.0.post0", "1!2.0", "1.0+local", "٣.1", "x.y"])
+@pytest.mark.parametrize(
+    "text", ["1.0.0", "1", "01.2", "0", "0.0", "2.10", "1.0rc1", "1.0.post0", "1!2.0", "1.0+local", "٣.1", "x.y"]
+)
 def test_canonical_version_fast_path_agrees_with_packaging(text):
     from packaging.utils import canonicalize_version
 

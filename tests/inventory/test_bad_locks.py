@@ -85,6 +85,14 @@ def test_conflicting_pins_across_files(tmp_path):
     assert [v for v, _ in conflict.pins] == ["2.25.0", "2.31.0"]
 
 
+def test_one_lock_with_forked_versions_is_not_a_conflict(tmp_path):
+    (tmp_path / "uv.lock").write_text(
+        "version = 1\n[[package]]\nname = 'numpy'\nversion = '1.26.4'\nsource = { registry = 'x' }\n"
+        "[[package]]\nname = 'numpy'\nversion = '2.1.0'\nsource = { registry = 'x' }\n"
+    )
+    assert discover(tmp_path).conflicts == ()
+
+
 def test_nothing_to_audit_is_a_clear_error(tmp_path):
     (tmp_path / "README.md").write_text("hello")
     with pytest.raises(InventoryError, match="no lockfile"):

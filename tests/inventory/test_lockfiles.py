@@ -66,6 +66,9 @@ def test_each_file_is_claimed_by_its_parser():
         assert parser is not None, path
         assert find_targets(path) == [path]
     assert parser_for(Path("pylock.dev.toml")) is not None
+    assert parser_for(Path("requirements/dev.lock")).name == "requirements"  # uv pip compile output
+    assert parser_for(Path("requirements-dev.txt")).name == "requirements"
+    assert parser_for(Path("foo.lock")) is None
     assert parser_for(Path("pylock.a.b.toml")) is None
     assert parser_for(Path("README.md")) is None
 

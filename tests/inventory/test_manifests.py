@@ -75,12 +75,16 @@ def test_pip_compile_annotations_give_edges_and_directness(tmp_path):
         tmp_path,
         "certifi==2024.1.1\n    # via\n    #   httpx\n    #   requests\n"
         "httpx==0.27.0\n    # via -r requirements.in\n"
-        "requests==2.32.0\n    # via -r requirements.in\n",
+        "requests==2.32.0\n    # via -r requirements.in\n"
+        "# The following packages are considered to be unsafe in a requirements file:\n"
+        "#   pip\n",
     )
     pkgs = {p.key: p for p in inv.packages}
     assert pkgs["certifi"].direct is False
     assert pkgs["httpx"].direct is True
     assert pkgs["httpx"].dependencies == ("certifi",)
+    assert pkgs["requests"].dependencies == ("certifi",)
+    assert all(p.key != "the" for p in inv.packages)
 
 
 def test_undecodable_requirements_file(tmp_path):
@@ -133,3 +137,16 @@ def test_pyproject_bad_requirement_and_bad_toml(tmp_path):
     path.write_text("[project\n")
     (inv,) = PyprojectParser().parse(path)
     assert "invalid TOML" in inv.problems[0].message
+
+
+def test_include_chains_are_bounded(tmp_path):
+    for n in range(30):
+        (tmp_path / f"r{n}.txt").write_text(f"-r r{n + 1}.txt\npkg{n}==1.0\n")
+    files = parse_reqs(tmp_path, "-r r0.txt\n")
+    assert len(files) <= 18
+    assert any("deeper than" in p.message for f in files for p in f.problems)
+
+
+def test_continuation_at_end_of_file_and_crlf(tmp_path):
+    (inv,) = parse_reqs(tmp_path, "six==1.16.0 \\\r\n    --hash=sha256:" + "a" * 64 + " \\")
+    assert inv.packages[0].hashes == ("sha256:" + "a" * 64,)

@@ -163,3 +163,19 @@ def test_cyclonedx_component_for_a_model(tmp_path: Path) -> None:
     assert component.type is ComponentType.MACHINE_LEARNING_MODEL
     assert [h.content for h in component.hashes] == [info.sha256]
     assert {p.name: p.value for p in component.properties}["chainwarden:model:verdict"] == "clean"
+
+
+def test_a_model_too_large_to_read_is_analysed_through_a_memory_map(tmp_path: Path) -> None:
+    from chainwarden.sources.modelfile import ModelFileArtifact
+
+    path = tmp_path / "pytorch_model.bin"
+    path.write_bytes(mc.torch_zip(mc.call("os", "system", mc.string0("id")), extra={"archive/data/1": b"\0" * 4096}))
+    ref = ArtifactRef(ArtifactKind.MODEL, str(path), path.name)
+    artifact = ModelFileArtifact(path, ref, max_bytes=1024)
+    assert list(artifact.members()) == []
+    assert "CW801" in {f.rule_id for f in artifact.problems}
+    options = ScanOptions(jobs=1, use_cache=False, cache_dir=tmp_path / "cache")
+    with Scanner(options, analyzers=[ModelAnalyzer()]) as scanner, artifact:
+        result = scanner.scan_artifact(artifact)
+    assert "CW801" in {f.rule_id for f in result.findings}
+    assert not result.unscanned

@@ -233,3 +233,89 @@ def test_torchscript_list_rebuilders_are_allowed() -> None:
 
     assert classify("torch.jit._pickle", "build_intlist") is GlobalClass.SAFE
     assert classify("torch.jit", "load") is GlobalClass.DANGEROUS
+
+
+def test_deeply_nested_keras_config_is_an_issue_not_a_crash() -> None:
+    config = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("config.json", config)
+        zf.writestr("metadata.json", b"{}")
+    assert IssueKind.UNVERIFIABLE in {i.kind for i in scan_model(out.getvalue()).issues}
+
+
+def test_deeply_nested_pickle_containers_are_bounded() -> None:
+    data = mc.proto(4) + (mc.EMPTY_LIST + mc.MARK) * 20_000 + mc.STOP
+    assert IssueKind.LIMIT in {i.kind for i in scan_model(data).issues}
+
+
+def test_gguf_chat_template_injection_is_found_and_plain_templates_are_not() -> None:
+    evil = mc.gguf({"tokenizer.chat_template": "{{ cycler.__init__.__globals__.os.popen('id').read() }}"})
+    assert IssueKind.TEMPLATE_CODE in {i.kind for i in scan_model(evil).issues}
+    plain = "{% for m in messages %}{% if m['role'] == 'user' %}{{ m['content'] | trim }}{% endif %}{% endfor %}"
+    assert scan_model(mc.gguf({"tokenizer.chat_template": plain})).issues == ()
+
+
+def test_legacy_torch_tar_records_are_walked() -> None:
+    facts = scan_model(mc.torch_tar())
+    assert facts.format is ModelFormat.TORCH_TAR
+    assert facts.issues == ()
+    assert "torch.FloatStorage" in {g.qualified for g in facts.globals}
+    assert mc.rule_ids(mc.torch_tar(), "old.pt") == {"CW800"}
+
+
+def test_legacy_torch_tar_payloads_are_found() -> None:
+    in_pickle = scan_model(mc.torch_tar(main=mc.call("os", "system", mc.string0("id"))))
+    assert "os.system" in {g.qualified for g in in_pickle.globals}
+    in_record = scan_model(mc.torch_tar(storage_record=mc.call("os", "system", mc.string0("id"))))
+    assert "os.system" in {g.qualified for g in in_record.globals}
+    assert IssueKind.BROKEN_STREAM in {i.kind for i in in_record.issues}  # no storage type to size it by
+
+
+def test_zip_member_larger_than_its_directory_entry_says_is_reported() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("archive/data.pkl", mc.torch_state_dict_pickle() + b"\0" * 1000)
+    raw = bytearray(out.getvalue())
+    central = raw.find(b"PK\x01\x02")
+    raw[central + 24 : central + 28] = struct.pack("<I", 10)  # uncompressed size in the central directory
+    details = " ".join(i.detail for i in scan_model(bytes(raw)).issues)
+    assert "where the directory says 10" in details
+
+
+def test_nested_zip_depth_limit_is_reported_once() -> None:
+    nested = mc.npz({"x.pkl": mc.call("os", "system", mc.string0("id"))})
+    for _ in range(6):
+        nested = mc.npz({"a.zip": nested, "b.zip": nested})
+    limits = [i for i in scan_model(nested).issues if i.kind is IssueKind.LIMIT]
+    assert 1 <= len(limits) <= 8
+
+
+def test_gguf_metadata_bomb_is_capped() -> None:
+    from chainwarden.analyzers.mlmodels import headers
+
+    items = 200
+    body = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 3) + b"tok" + struct.pack("<IIQ", 9, 8, items)
+    body += (struct.pack("<Q", 1) + b"x") * items
+    old = headers._GGUF_MAX_VALUES
+    headers._GGUF_MAX_VALUES = 50
+    try:
+        kinds = {i.kind for i in scan_model(body).issues}
+    finally:
+        headers._GGUF_MAX_VALUES = old
+    assert IssueKind.LIMIT in kinds
+    assert scan_model(body).issues == ()
+
+
+@pytest.mark.parametrize("name", sorted(BENIGN))
+def test_mutated_containers_never_raise(name: str) -> None:
+    import random
+
+    rng = random.Random(name)
+    original = BENIGN[name][0]
+    for _ in range(150):
+        data = bytearray(original)
+        for _ in range(rng.randrange(1, 6)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        cut = rng.choice([len(data), rng.randrange(1, len(data) + 1)])
+        scan_model(bytes(data[:cut]))  # must return facts, never raise

@@ -15,8 +15,6 @@ from chainwarden.provenance.index import IndexFile, ProjectInfo
 from chainwarden.provenance.publisher import ReleaseProvenance
 from chainwarden.sources.sdist import SdistArtifact
 
-pytest.importorskip("pypi_attestations", reason="the optional 'provenance' extra is not installed")
-
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "attestations"
 SDIST = "pypi_attestations-0.0.19.tar.gz"
 
@@ -39,6 +37,7 @@ def _prov() -> bytes:
 
 
 def test_attested_release_with_pinned_publisher_is_clean(tmp_path: Path) -> None:
+    pytest.importorskip("pypi_attestations", reason="the optional 'provenance' extra is not installed")
     inputs = ProvenanceInputs(
         project=_project(),
         provenance=_prov(),
@@ -114,3 +113,36 @@ def test_integrity_client_on_loopback() -> None:
         IntegrityClient("http://127.0.0.1:9", timeout=2).provenance("x", "1", "x.tar.gz")
     with pytest.raises(ValueError, match="http"):
         IntegrityClient("file:///etc")
+
+
+def test_scan_results_gain_index_signals(tmp_path: Path, index_server: object) -> None:
+    from chainwarden.engine import Scanner, ScanOptions
+    from chainwarden.provenance.check import with_index_signals
+    from support import IndexedFile, make_wheel
+
+    d = tmp_path / "dist"
+    d.mkdir()
+    old = make_wheel(d, "litelm", "1.0", {"litelm/__init__.py": "x = 1\n"})
+    new = make_wheel(d, "litelm", "1.1", {"litelm/__init__.py": "x = 2\n"})
+    index_server.add_file("litelm", IndexedFile.from_path(old, upload_time="2021-01-01T00:00:00Z"))  # type: ignore[attr-defined]
+    index_server.add_file("litelm", IndexedFile.from_path(new, upload_time="2026-01-01T00:00:00Z"))  # type: ignore[attr-defined]
+    options = ScanOptions(jobs=1, cache_dir=tmp_path / "c", index_url=index_server.simple_url)  # type: ignore[attr-defined]
+    with Scanner(options) as scanner:
+        report = scanner.scan(["litelm==1.1", str(old)])
+    merged = with_index_signals(report, options.source_options())
+    by_label = {r.ref.label: r for r in merged.results}
+    from_index = by_label["litelm-1.1-py3-none-any.whl"]
+    assert [f.rule_id for f in from_index.findings[:2]] == ["CW520", "CW523"]
+    assert "`litellm`" in from_index.findings[0].message
+    local = next(r for r in report.results if r.ref.location == str(old))
+    assert by_label[local.ref.label] == local  # paths are not index releases
+    offline = with_index_signals(report, ScanOptions(cache_dir=tmp_path / "c", offline=True).source_options())
+    assert offline == report
+
+
+def test_missing_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainwarden.provenance.attestations import AttestationVerifier, VerifierUnavailableError
+
+    monkeypatch.setitem(__import__("sys").modules, "pypi_attestations", None)
+    with pytest.raises(VerifierUnavailableError, match=r"pip install 'chainwarden\[provenance\]'"):
+        AttestationVerifier()

@@ -225,11 +225,15 @@ def test_repository_from_earlier_metadata_not_the_suspect() -> None:
     assert repository_from_metadata([]) == ""
 
 
-@pytest.mark.parametrize("bad", ["--upload-pack=touch /tmp/pwned", "-oProxyCommand=x"])
-def test_option_like_urls_are_not_options(tmp_path: Path, bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad", ["--upload-pack=touch {marker}", "-oProxyCommand=touch {marker}", "ext::sh -c touch% {marker}"]
+)
+def test_hostile_urls_run_nothing(tmp_path: Path, bad: str) -> None:
+    marker = tmp_path / "pwned"
     art = wheel("x", "1.0", {"x/__init__.py": b""})
+    url = bad.format(marker=marker)
     check = check_repository(
-        art, name="x", version="1.0", repository=bad, earlier_versions=[], cache_dir=tmp_path / "c"
+        art, name="x", version="1.0", repository=url, earlier_versions=[], cache_dir=tmp_path / "c"
     )
     assert _rules(check) == ["CW513"]
-    assert not Path("/tmp/pwned").exists()
+    assert not marker.exists()

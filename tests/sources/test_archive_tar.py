@@ -101,7 +101,17 @@ def test_duplicate_members_keep_both(tmp_path: Path) -> None:
     reader = TarReader(_tar(tmp_path, build), "a.tar.gz")
     assert "CW015" in _rules(reader)
     assert reader.read("pkg/setup.py") == b"evil"  # the copy extraction leaves behind
-    assert reader.read("pkg/setup.py (duplicate 2)") == b"benign"
+    assert reader.read("pkg/setup.py (duplicate 1)") == b"benign"
+
+
+def test_duplicate_of_an_oversized_member_is_still_read(tmp_path: Path) -> None:
+    def build(tf: tarfile.TarFile) -> None:
+        add_tar_member(tf, "pkg/setup.py", b"B" * 5000)
+        add_tar_member(tf, "pkg/setup.py", b"evil")
+
+    reader = TarReader(_tar(tmp_path, build), "a.tar.gz", ArchiveLimits(max_member_bytes=1000))
+    assert [u.path for u in reader.unscanned] == ["pkg/setup.py (duplicate 1)"]
+    assert [m.path for m, _ in reader.read_all()] == ["pkg/setup.py"]
 
 
 def test_gigabyte_declared_member_is_not_read(tmp_path: Path) -> None:

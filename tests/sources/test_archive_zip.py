@@ -306,3 +306,10 @@ def test_concurrent_reads_from_threads(tmp_path: Path) -> None:
         results = list(pool.map(reader.read, names))
     assert all(data == f"value = {names[i][1:-3]}\n".encode() * 200 for i, data in enumerate(results))
     assert reader.problems == ()
+
+
+def test_duplicate_of_an_oversized_member_is_still_read(tmp_path: Path) -> None:
+    entries = [RawEntry("pkg/a.py", b"B" * 5000, method=STORED), RawEntry("pkg/a.py", b"evil()\n")]
+    reader = _open(tmp_path, build_zip(entries), ArchiveLimits(max_member_bytes=1000))
+    assert [u.path for u in reader.unscanned] == ["pkg/a.py (duplicate 1)"]
+    assert reader.read("pkg/a.py") == b"evil()\n"

@@ -241,3 +241,51 @@ def test_plain_directory_is_not_an_environment(tmp_path: Path) -> None:
     (project / "pkg" / "__init__.py").write_text("")
     assert not EnvironmentSource().claims(str(project))
     assert isinstance(source_for(str(project)), DirectorySource)
+
+
+def test_symlinked_dist_info_is_not_followed(tmp_path: Path) -> None:
+    _, site = make_venv(tmp_path)
+    elsewhere = tmp_path / "elsewhere.dist-info"
+    elsewhere.mkdir()
+    (elsewhere / "METADATA").write_text("Name: elsewhere\nVersion: 1\n")
+    (elsewhere / "RECORD").write_text("../../secret,,\n")
+    (site / "elsewhere-1.dist-info").symlink_to(elsewhere)
+    (unowned,) = EnvironmentSource().open(str(site), _options(tmp_path))
+    assert unowned.ref.kind is ArtifactKind.UNOWNED
+    assert [(m.path, m.kind) for m in unowned.members()] == [("elsewhere-1.dist-info", MemberKind.SYMLINK)]
+
+
+def test_changed_data_or_binary_after_install_is_medium(tmp_path: Path) -> None:
+    """Debian strips native binaries after install; admins append CAs to cacert.pem."""
+    _, site = make_venv(tmp_path)
+    fake_install(
+        site,
+        "certifi",
+        "2026.1.1",
+        {"certifi/__init__.py": "", "certifi/cacert.pem": "CA\n", "certifi/_x.so": b"\x7fELF..."},
+        tamper={"certifi/cacert.pem": "CA\nEXTRA CA\n", "certifi/_x.so": b"\x7fELF stripped"},
+    )
+    (artifact,) = EnvironmentSource().open(str(site), _options(tmp_path))
+    assert sorted((f.location.path, f.severity) for f in artifact.problems) == [
+        ("certifi/_x.so", Severity.MEDIUM),
+        ("certifi/cacert.pem", Severity.MEDIUM),
+    ]
+
+
+def test_oversized_installed_file_is_unscanned_up_front(tmp_path: Path) -> None:
+    _, site = make_venv(tmp_path)
+    fake_install(site, "big", "1.0", {"big/__init__.py": ""})
+    with (site / "big" / "weights.bin").open("wb") as fh:
+        fh.truncate(65 * 1024 * 1024)  # sparse: no 65 MiB written
+    (_, unowned) = EnvironmentSource().open(str(site), _options(tmp_path))
+    assert [u.path for u in unowned.unscanned] == ["big/weights.bin"]
+    with pytest.raises(ArtifactError):
+        unowned.read("big/weights.bin")
+
+
+def test_file_vanishing_before_the_record_check_is_a_finding(tmp_path: Path) -> None:
+    _, site = make_venv(tmp_path)
+    fake_install(site, "gone", "1.0", {"gone/__init__.py": "x = 1\n"})
+    (artifact,) = EnvironmentSource().open(str(site), _options(tmp_path))
+    (site / "gone" / "__init__.py").unlink()
+    assert [(f.rule_id, f.location.path) for f in artifact.problems] == [("CW023", "gone/__init__.py")]

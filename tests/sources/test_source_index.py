@@ -252,3 +252,19 @@ def test_pypi_json_api_for_later_issues(tmp_path: Path, index_server: IndexServe
     assert yanked[0]["yanked_reason"] == "compromised release"
     with urllib.request.urlopen(f"{index_server.url}/pypi/demo-pkg/1.0/json", timeout=5) as response:
         assert len(json.loads(response.read())["urls"]) == 2
+
+
+def test_core_metadata_is_fetched_and_verified(tmp_path: Path) -> None:
+    for json_enabled in (True, False):
+        with IndexServer(json_enabled=json_enabled) as index:
+            wheel, sdist, _ = _publish(index, tmp_path)
+            client = IndexClient(index.simple_url, timeout=5)
+            by_name = {f.filename: f for f in client.files("demo-pkg")}
+            listed = by_name[wheel.filename]
+            assert listed.core_metadata_hashes == (("sha256", hashlib.sha256(b"Name: demo-pkg\n").hexdigest()),)
+            assert client.core_metadata(listed) == b"Name: demo-pkg\n"
+            with pytest.raises(IndexClientError, match="no separate metadata"):
+                client.core_metadata(by_name[sdist.filename])
+            wheel.core_metadata = b"Name: tampered\n"  # served bytes change, the listing we hold does not
+            with pytest.raises(HashMismatch):
+                client.core_metadata(listed)

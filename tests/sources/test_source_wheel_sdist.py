@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import zipfile
 from typing import TYPE_CHECKING
 
@@ -254,3 +256,30 @@ def test_sdist_source_claims(tmp_path: Path) -> None:
     assert not source.claims(str(tmp_path / "a-1-py3-none-any.whl"))
     (tmp_path / "dir.zip").mkdir()
     assert not source.claims(str(tmp_path / "dir.zip"))
+
+
+def test_record_check_after_reads_uses_remembered_digests(tmp_path: Path) -> None:
+    wheel = make_wheel(
+        tmp_path, "demo", "1.0", {"demo/__init__.py": "x = 1\n", "demo/b.py": "y = 2\n"}, tamper={"demo/b.py": "z\n"}
+    )
+    out = tmp_path / "mixed" / wheel.name
+    out.parent.mkdir()
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("RECORD"):  # a sha512 line forces a second read of that member
+                lines = data.decode().splitlines()
+                lines = [
+                    "demo/__init__.py,sha512="
+                    + base64.urlsafe_b64encode(hashlib.sha512(b"x = 1\n").digest()).decode().rstrip("=")
+                    + ",6"
+                    if line.startswith("demo/__init__.py,")
+                    else line
+                    for line in lines
+                ]
+                data = ("\n".join(lines) + "\n").encode()
+            dst.writestr(info, data)
+    artifact = _open_one(out, tmp_path)
+    assert artifact.read("demo/__init__.py") == b"x = 1\n"
+    assert artifact.read("demo/b.py") == b"z\n"
+    assert [(f.rule_id, f.location.path) for f in artifact.problems] == [("CW025", "demo/b.py")]

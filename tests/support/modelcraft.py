@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import tarfile
 import zipfile
 import zlib
 
@@ -173,6 +174,31 @@ def torch_legacy(main: bytes | None = None) -> bytes:
     keys = proto(2) + EMPTY_LIST + MARK + binunicode("0") + APPENDS + STOP
     storage = struct.pack("<q", 4) + b"\x00" * 16
     return LEGACY_MAGIC + version + sys_info + (main or torch_state_dict_pickle()) + keys + storage
+
+
+def torch_tar(main: bytes | None = None, storage_record: bytes | None = None) -> bytes:
+    """The oldest `torch.save` layout: a tar of sys_info, pickle, storages and tensors."""
+    record = storage_record or (
+        proto(2) + binunicode("0") + binunicode("cpu") + global_("torch", "FloatStorage") + TUPLE3 + STOP
+    )
+    storages = proto(2) + int1(1) + STOP + record + struct.pack("<q", 4) + b"\x00" * 16 + proto(2) + EMPTY_LIST + STOP
+    tensor_record = proto(2) + binunicode("t0") + binunicode("0") + global_("torch", "FloatTensor") + TUPLE3 + STOP
+    tensors = (
+        proto(2) + int1(1) + STOP + tensor_record + struct.pack("<i", 1) + b"\0" * 4 + struct.pack("<qqq", 4, 1, 0)
+    )
+    members = {
+        "sys_info": proto(2) + EMPTY_DICT + STOP,
+        "pickle": main or (proto(2) + EMPTY_DICT + binunicode("w") + binunicode("t0") + SETITEM + STOP),
+        "storages": storages,
+        "tensors": tensors,
+    }
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return out.getvalue()
 
 
 # Produced by numpy 2.4.6 `np.save(f, np.arange(3, dtype='<f8'))`.

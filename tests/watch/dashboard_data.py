@@ -104,11 +104,17 @@ def _record(store: Store, name: str, version: str, findings: tuple[Finding, ...]
             "projects": [{"path": PROJECT, "pinned": "1.0", "spec": ">=1.0", "receives_it": True}],
             "what_changed": [f.message for f in findings if f.rule_id.startswith("CW6")],
             "findings": [
-                {"rule_id": f.rule_id, "severity": f.severity.label, "trigger": f.trigger.value,
-                 "path": f.location.path, "line": f.location.line, "message": f.message,
-                 "decoded": [s.method for s in f.evidence.decoded]}
+                {
+                    "rule_id": f.rule_id,
+                    "severity": f.severity.label,
+                    "trigger": f.trigger.value,
+                    "path": f.location.path,
+                    "line": f.location.line,
+                    "message": f.message,
+                    "decoded": [s.method for s in f.evidence.decoded],
+                }
                 for f in findings
-            ],  # fmt: skip
+            ],
             "cooldown": {"holding": True, "until": "2026-03-31T10:52:00+00:00", "text": "the cooldown holds it back"},
             "advice": f"Do not upgrade {name} to {version}. Pin {name}!={version}.",
         }
@@ -122,10 +128,17 @@ def _record(store: Store, name: str, version: str, findings: tuple[Finding, ...]
         summary=summary,
         report=as_document(report, verdict),
         findings=[
-            (f.rule_id, f.severity.label, f.trigger.value, f.location.path, f.location.line, f.message,
-             f.evidence.snippet)
+            (
+                f.rule_id,
+                f.severity.label,
+                f.trigger.value,
+                f.location.path,
+                f.location.line,
+                f.message,
+                f.evidence.snippet,
+            )
             for f in findings
-        ],  # fmt: skip
+        ],
         alert=alert,
     )
 

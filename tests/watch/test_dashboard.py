@@ -179,6 +179,7 @@ def test_wrong_tokens_are_throttled(tmp_path: Path) -> None:
         for _ in range(20):
             assert fetch(d.url("/login"), form={"token": "wrong-token-xxxxxxxxxx"}).status == 401
         assert fetch(d.url("/login"), form={"token": TOKEN}).status == 429
+        assert fetch(d.url("/api/alerts"), headers={"Authorization": f"Bearer {TOKEN}"}).status == 401
 
 
 def test_security_headers_and_host_check(sqlite_dashboard: Dashboard) -> None:
@@ -196,7 +197,7 @@ def test_security_headers_and_host_check(sqlite_dashboard: Dashboard) -> None:
     import base64
     import hashlib
 
-    assert STYLE_HASH == "sha256-" + base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
+    assert "sha256-" + base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode() == STYLE_HASH
     rebinding = fetch(d.url("/"), headers={"Cookie": cookie, "Host": "attacker.invalid"})
     assert rebinding.status == 421
     assert "quietpkg" not in rebinding.body
@@ -250,7 +251,18 @@ def test_hostile_text_renders_as_text(dashboard: Dashboard) -> None:
         assert "<img" not in body.lower(), path
     assert "&lt;img src=x onerror=alert(2)&gt;" in d.get("/releases/quietpkg/1.1", cookie).body
     assert HOSTILE_PATH in d.store.search_findings("script")[0][4]
-    assert HOSTILE_MESSAGE
+    assert "&lt;img src=x onerror=alert(2)&gt;" in d.get("/search?q=onerror", cookie).body
+    assert HOSTILE_MESSAGE in d.store.search_findings("onerror")[0][6]
+    missing = d.get("/packages/%3Cscript%3Ealert(4)%3C%2Fscript%3E", cookie)
+    assert missing.status == 404
+    assert "&lt;script&gt;alert(4)" in missing.body
+    assert "<script" not in missing.body.lower()
+    # control and bidi characters are shown as escapes, not applied to the page
+    d.store.acknowledge(d.alert_id, "ignored", "looks fine \u202egnp.exe\x1b[31m")
+    body = d.get(f"/alerts/{d.alert_id}", cookie).body
+    assert "\\u202e" in body
+    assert "\u202e" not in body
+    assert "\x1b" not in body
 
 
 def test_acknowledging_needs_the_csrf_token(dashboard: Dashboard) -> None:
@@ -278,7 +290,7 @@ def test_acknowledging_needs_the_csrf_token(dashboard: Dashboard) -> None:
     page = d.get(done.headers["Location"], cookie).body
     assert "Alert acknowledged." in page
     assert "pinned quietpkg&lt;1.1" in page
-    assert f"href=\"/alerts/{d.alert_id}\"" not in d.get("/alerts", cookie).body  # gone from the open list
+    assert f'href="/alerts/{d.alert_id}"' not in d.get("/alerts", cookie).body  # gone from the open list
     # a script with the Bearer token needs no CSRF token (a browser never sends it on its own)
     bearer = {"Authorization": f"Bearer {TOKEN}"}
     assert fetch(url, form={"status": "ignored", "reason": "test fixture"}, headers=bearer).status == 303
@@ -372,6 +384,25 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 
+def _tour(page: Any, d: Dashboard, shots: Path) -> None:
+    """Screenshots of the other pages for the docs (while the alert is still open)."""
+    for path, name in (("/", "overview"), ("/projects/1", "project"), ("/releases", "releases")):
+        page.goto(d.url(path))
+        assert page.locator("main h1").count() == 1
+        page.screenshot(path=str(shots / f"dashboard-{name}.png"), full_page=True)
+
+
+def _stranger_is_refused(browser: Any, d: Dashboard) -> None:
+    """Another browser without the session is sent to /login, and the API refuses it."""
+    stranger = browser.new_context()
+    assert stranger.request.get(d.url("/api/alerts")).status == 401
+    other = stranger.new_page()
+    other.goto(d.url("/releases/quietpkg/1.1"))
+    assert "/login" in other.url
+    assert other.get_by_text("quietpkg_init.pth").count() == 0
+    stranger.close()
+
+
 @pytest.mark.browser
 def test_in_chromium(sqlite_dashboard: Dashboard, tmp_path: Path) -> None:
     sync_api = _chromium()
@@ -403,6 +434,9 @@ def test_in_chromium(sqlite_dashboard: Dashboard, tmp_path: Path) -> None:
             assert "interpreter-start" in evidence.inner_text()
             assert "models.litellm.invalid" in evidence.locator("ol.stages").inner_text()
             page.screenshot(path=str(shots / "dashboard-alert.png"), full_page=True)
+            _tour(page, d, shots)
+            page.get_by_role("link", name="Alerts").click()
+            page.get_by_role("link", name=f"#{d.alert_id}").click()
             page.fill("#ack-reason", "Pinned quietpkg<1.1 in every project; reported upstream.")
             page.click("text=Acknowledge >> nth=-1")
             assert page.get_by_role("status").inner_text() == "Alert acknowledged."
@@ -415,16 +449,7 @@ def test_in_chromium(sqlite_dashboard: Dashboard, tmp_path: Path) -> None:
             assert page.locator("script").count() == 0
             assert page.locator("img").count() == 0
             page.screenshot(path=str(shots / "dashboard-release.png"), full_page=True)
-            for path, name in (("/", "overview"), ("/projects/1", "project"), ("/releases", "releases")):
-                page.goto(d.url(path))
-                page.screenshot(path=str(shots / f"dashboard-{name}.png"), full_page=True)
             assert dialogs == []
-            # another browser without the session is refused, and so is the API without the token
-            stranger = browser.new_context()
-            assert stranger.request.get(d.url("/api/alerts")).status == 401
-            other = stranger.new_page()
-            other.goto(d.url("/releases/quietpkg/1.1"))
-            assert "/login" in other.url
-            assert other.get_by_text("quietpkg_init.pth").count() == 0
+            _stranger_is_refused(browser, d)
         finally:
             browser.close()

@@ -9,10 +9,10 @@ from chainwarden.watch.store import Store, StoreError
 
 def test_migrations_are_idempotent(store_url: str) -> None:
     store = Store.open(store_url)
-    assert store.migrate() == 1
+    assert store.migrate() == 2
     store.close()
     again = Store.open(store_url)
-    assert again.migrate() == 1
+    assert again.migrate() == 2
     again.close()
 
 

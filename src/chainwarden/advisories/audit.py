@@ -39,6 +39,7 @@ ANALYZER = "advisories"
 ANALYZER_VERSION = "1"
 _LOCK_FORMATS_WITHOUT_FILE_HASHES = frozenset({"site-packages", "pyproject.toml"})
 _MAX_NAMES_SHOWN = 8
+_MAX_SUMMARY = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +81,24 @@ def _direct_text(package: Package) -> str:
 
 def _match_finding(package: Package, merged: MergedMatch, chain: tuple[str, ...]) -> Finding:
     aliases = f" ({', '.join(merged.aliases)})" if merged.aliases else ""
-    summary = f": {merged.summary}" if merged.summary else ""
+    summary = merged.summary.strip().rstrip(".")
+    if len(summary) > _MAX_SUMMARY:
+        summary = summary[: _MAX_SUMMARY - 1].rstrip() + "…"
+    about = f" {summary}" + ("" if summary.endswith("…") else ".") if summary else ""
     via = f" Reached through {' -> '.join(chain)}." if len(chain) > 1 else ""
     if merged.malicious:
         rule = rules.MALICIOUS_PACKAGE
-        advice = "There is no fixed version of malware: remove it and rotate every secret it could read."
-        message = f"{package.name} {package.version} is a known malicious release: {merged.id}{aliases}{summary}."
+        head = f"{package.name} {package.version} is a known malicious release: {merged.id}{aliases}."
+        advice = " No fixed version of malware exists: remove it and rotate every secret it could read."
     else:
         rule = rules.VULNERABLE_DEPENDENCY
-        fixed = ", ".join(merged.fixed)
-        advice = f"Fixed in {fixed}." if fixed else "No fixed version is known."
-        message = f"{package.name} {package.version} is affected by {merged.id}{aliases}{summary}."
+        head = f"{package.name} {package.version} is affected by {merged.id}{aliases}."
+        advice = f" Fixed in {', '.join(merged.fixed)}." if merged.fixed else " No fixed version is known."
+    message = head + advice + via + about
     return _finding(
         rule.id,
         merged.severity,
-        f"{message} {advice}{via}",
+        message,
         Location(artifact=f"{package.name} {package.version}", path=package.source),
         snippet=f"{package.key}=={package.version} {merged.id}",
         advisory=merged.id,
@@ -151,8 +155,10 @@ def _file_findings(inventory: Inventory) -> dict[str, list[Finding]]:
                     snippet=problem.message,
                 ),
             )
+        flagged: set[str] = set()
         for req in inv.requirements:
-            if _unpinned(req) and req.key not in locked:
+            if _unpinned(req) and req.key not in locked and req.key not in flagged:
+                flagged.add(req.key)
                 spec = req.specifier or "any version"
                 add(
                     inv.file,

@@ -10,11 +10,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import sqlite3
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainwarden.advisories.matching import canonical_version, ranges_may_affect
@@ -27,9 +25,11 @@ from chainwarden.advisories.model import (
     RangeType,
     parse_advisory,
 )
+from chainwarden.paths import default_cache_dir
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from pathlib import Path
 
     from chainwarden.advisories.dump import DumpRecord
 
@@ -74,13 +74,8 @@ class DatabaseError(Exception):
         self.hint = hint
 
 
-def default_cache_dir() -> Path:
-    """`CHAINWARDEN_CACHE_DIR`, else `~/.cache/chainwarden`."""
-    configured = os.environ.get("CHAINWARDEN_CACHE_DIR", "").strip()
-    return Path(configured) if configured else Path.home() / ".cache" / "chainwarden"
-
-
 def default_db_path() -> Path:
+    """`advisories.sqlite3` in chainwarden's cache directory (`$CHAINWARDEN_CACHE_DIR`, ...)."""
     return default_cache_dir() / DB_FILENAME
 
 

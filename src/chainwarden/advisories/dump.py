@@ -17,7 +17,7 @@ from chainwarden.advisories.matching import canonical_version
 from chainwarden.advisories.model import PYPI, Advisory, AdvisoryFormatError, RangeType, parse_advisory
 
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
-MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
+MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 
 
 class DumpError(Exception):

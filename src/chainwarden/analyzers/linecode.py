@@ -16,6 +16,7 @@ import binascii
 import bz2
 import codecs
 import lzma
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ DYNAMIC_IMPORT = "dynamic-import"  # __import__/import_module of a computed name
 BACKGROUND = "background"  # threads, forks, detached sessions
 NATIVE = "native"  # ctypes / cffi
 EXEC_LITERAL = "exec-literal"  # exec of a visible string literal (analysed as code)
+ENV_CODE = "env-code"  # exec of code taken from an environment variable (a debugging hook)
 UNPARSABLE = "unparsable"
 
 _DECODERS = {
@@ -90,7 +92,7 @@ _NETWORK_MODULES = (
     "websocket",
     "paramiko",
 )
-_NETWORK_WORDS = ("http://", "https://", "curl ", "wget ", "nc ", "/dev/tcp/", "ftp://")
+_NETWORK_WORDS = re.compile(r"(?:https?|ftp)://|\bcurl\s|\bwget\s|\bnc\s+-|/dev/tcp/")
 _BACKGROUND_CALLS = frozenset({"os.fork", "os.setsid", "threading.Thread", "_thread.start_new_thread", "os.daemon"})
 _ENV_DUMP_ATTRS = frozenset({"items", "copy", "keys", "values", "__iter__"})
 
@@ -233,7 +235,7 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and any(w in node.value for w in _NETWORK_WORDS):
+        if isinstance(node.value, str) and _NETWORK_WORDS.search(node.value):
             self.state.caps.add(NETWORK)
 
     # Calls.
@@ -291,7 +293,20 @@ class _Visitor(ast.NodeVisitor):
             return
         if self._contains_decoder(arg):
             self.state.caps.update((DECODE, DECODE_EXEC))
+        elif self._from_environment(arg):
+            # Code the user puts in an environment variable (manhole, PYTHONSTARTUP-like hooks):
+            # whoever controls the environment runs code anyway. Literals inside (a default
+            # "payload") are still analysed as code.
+            self.state.caps.add(ENV_CODE)
+            for const in ast.walk(arg):
+                if isinstance(const, ast.Constant) and isinstance(const.value, str) and const.value.strip():
+                    self._nested(const.value, "literal inside code taken from the environment")
+            return
         self.state.caps.add(DYNAMIC_CODE)
+
+    def _from_environment(self, node: ast.AST) -> bool:
+        names = {self.resolve(n) for n in ast.walk(node) if isinstance(n, ast.Name | ast.Attribute | ast.Call)}
+        return bool(names & {"os.environ", "os.environ.get", "os.getenv", "os.environb"})
 
     def _process(self, node: ast.Call) -> None:
         """`sys.executable -c CODE`: CODE is a program in its own right, analyse it."""

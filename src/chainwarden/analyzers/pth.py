@@ -308,6 +308,7 @@ _CAP_WORDS = {
     lc.BACKGROUND: "detaches or runs in the background",
     lc.NATIVE: "loads native code",
     lc.EXEC_LITERAL: "executes a string literal",
+    lc.ENV_CODE: "executes code taken from an environment variable",
     lc.ENV_READ: "reads environment variables",
 }
 _HIGH_CAPS = frozenset(
@@ -362,7 +363,7 @@ class PthAnalyzer(Analyzer[PthFacts]):
     """Executable `.pth` lines and `.start` entry points: code run at every interpreter start."""
 
     name: ClassVar[str] = "pth"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     facts_type: ClassVar[type[PthFacts]] = PthFacts
 
     def select(self, member: Member, view: ArtifactView) -> bool:

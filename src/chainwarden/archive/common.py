@@ -8,6 +8,7 @@ limits; it never writes a member to disk. Structural problems it notices become 
 from __future__ import annotations
 
 import abc
+import contextlib
 import posixpath
 import re
 from dataclasses import dataclass
@@ -100,6 +101,10 @@ class ArchiveReader(abc.ABC):
     def close(self) -> None:  # noqa: B027 - readers holding nothing open need no cleanup
         """Release the archive file."""
 
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the archive open across many `read` calls (a no-op for readers that need not)."""
+        return contextlib.nullcontext()
+
     def read_all(self) -> Iterator[tuple[Member, bytes]]:
         """Every regular member that can be read, with its bytes; failures are recorded as
         problems / unscanned instead of raised. Reading everything also verifies the data."""
@@ -136,6 +141,13 @@ class ArchiveReader(abc.ABC):
         if path not in self._unscanned_paths:
             self._unscanned_paths.add(path)
             self._unscanned.append(Unscanned(self.label, path, reason))
+
+    def rename_unscanned(self, old: str, new: str) -> None:
+        """A member was renamed (an earlier copy of a duplicate): its unscanned entry follows it."""
+        if old in self._unscanned_paths:
+            self._unscanned_paths.discard(old)
+            self._unscanned_paths.add(new)
+            self._unscanned = [Unscanned(u.artifact, new, u.reason) if u.path == old else u for u in self._unscanned]
 
     def check_names(self, names: Sequence[str]) -> None:
         """Unsafe and duplicate names, in archive order."""

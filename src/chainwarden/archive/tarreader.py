@@ -43,6 +43,7 @@ class TarReader(ArchiveReader):
         self._members: list[Member] = []
         self._data: dict[str, bytes] = {}
         self._positions: dict[str, int] = {}  # path -> index in _members
+        self._copies: dict[str, int] = {}  # name -> how many members carried it so far
         try:
             raw = path.open("rb")
         except OSError as err:
@@ -101,20 +102,22 @@ class TarReader(ArchiveReader):
                 self.skip("", f"members after the first {self.limits.max_members} not scanned")
                 return
             names.append(info.name)
-            self._add(tf, info, len(names))
+            self._add(tf, info)
         self._check_trailer(tf)
 
-    def _add(self, tf: tarfile.TarFile, info: tarfile.TarInfo, index: int) -> None:
+    def _add(self, tf: tarfile.TarFile, info: tarfile.TarInfo) -> None:
         if info.isdir():
             return
         name = path = info.name
+        copies = self._copies[name] = self._copies.get(name, 0) + 1
         earlier = self._positions.get(name)
         if earlier is not None:
             # The last copy is what extraction leaves on disk; earlier copies stay visible, renamed.
-            renamed = shadowed_path(name, index)
+            renamed = shadowed_path(name, copies - 1)
             self._members[earlier] = dataclasses.replace(self._members[earlier], path=renamed)
             if name in self._data:
                 self._data[renamed] = self._data.pop(name)
+            self.rename_unscanned(name, renamed)
         self._positions[name] = len(self._members)
         if info.issym() or info.islnk():
             self.check_link(name, info.linkname, hard=info.islnk())

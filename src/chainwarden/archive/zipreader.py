@@ -75,6 +75,7 @@ class ZipReader(ArchiveReader):
         self._locals: dict[int, Local] = {}  # by local header offset
         self._by_path: dict[str, Entry] = {}
         self._members: list[Member] = []
+        self._refused: dict[int, str] = {}  # id(entry) -> why it is not read; only while opening
         self._size = 0
         with self._session():
             self._open()
@@ -257,9 +258,10 @@ class ZipReader(ArchiveReader):
                 why = f"declares {e.usize} bytes from {e.csize} compressed (ratio over {lim.max_ratio:g})"
                 self.problem(rules.ARCHIVE_BOMB, f"{e.name!r} {why}", e.name)
             if total > lim.max_total_bytes:
-                self.skip(e.name, f"over the archive's {lim.max_total_bytes}-byte total size limit")
+                self._refused[id(e)] = f"over the archive's {lim.max_total_bytes}-byte total size limit"
             elif e.usize > lim.max_member_bytes:
-                self.skip(e.name, f"declared size {e.usize} bytes is over the {lim.max_member_bytes}-byte member limit")
+                why = f"declared size {e.usize} bytes is over the {lim.max_member_bytes}-byte member limit"
+                self._refused[id(e)] = why
         if total > lim.max_total_bytes:
             self.problem(
                 rules.ARCHIVE_BOMB, f"members declare {total} bytes in total, over the {lim.max_total_bytes}-byte limit"
@@ -417,6 +419,9 @@ class ZipReader(ArchiveReader):
             path = e.name if n == counts[e.name] else shadowed_path(e.name, n)
             self._by_path[path] = e
             self._members.append(self._member(path, e))
+            if id(e) in self._refused:
+                self.skip(path, self._refused[id(e)])
+        self._refused.clear()
 
     def _member(self, path: str, e: Entry) -> Member:
         if stat.S_ISLNK(e.mode):
@@ -463,6 +468,9 @@ class ZipReader(ArchiveReader):
     def read_all(self) -> Iterator[tuple[Member, bytes]]:
         with self._session():
             yield from super().read_all()
+
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        return self._session()
 
     def _inflate(self, e: Entry) -> bytes:
         local = self._locals.get(e.offset)

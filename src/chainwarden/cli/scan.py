@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not compare NAME==VERSION targets with their previous release on the index",
     )
+    parser.add_argument(
+        "--no-index-signals",
+        action="store_true",
+        help="do not check NAME==VERSION targets' index data (typosquat, late uploads, dormancy, project status)",
+    )
 
 
 def run(args: argparse.Namespace, io: IO) -> int:
@@ -55,6 +60,10 @@ def run(args: argparse.Namespace, io: IO) -> int:
             from chainwarden.diff.auto import with_previous_releases  # noqa: PLC0415 - only for NAME==VERSION
 
             report = with_previous_releases(report, scanner, options.source_options())
+        if not args.no_index_signals:
+            from chainwarden.provenance.check import with_index_signals  # noqa: PLC0415 - only for NAME==VERSION
+
+            report = with_index_signals(report, options.source_options())
     bar.close()
     verdict = policy.evaluate(report)
     emit(io, args, report, verdict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from typing import TYPE_CHECKING
 
 from chainwarden.cli.exit_codes import ExitCode
@@ -13,6 +14,7 @@ from chainwarden.watch.web.auth import TOKEN_ENV, Auth, TokenError, generate_tok
 
 if TYPE_CHECKING:
     import argparse
+    from types import FrameType
 
     from chainwarden.cli.common import IO
 
@@ -22,7 +24,9 @@ DEFAULT_PORT = 8765
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=None, help="store: a SQLite path (default: the one `watch` uses) or postgresql://…")
+    parser.add_argument(
+        "--db", default=None, help="store: a SQLite path (default: the one `watch` uses) or postgresql://…"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)"
@@ -75,11 +79,19 @@ def run(args: argparse.Namespace, io: IO) -> int:
         )
     io.stderr.write(f"chainwarden serve: {server.url} (store {store.label}); Ctrl-C stops it\n")
     io.stderr.flush()
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         io.stderr.write("chainwarden serve: stopped\n")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         server.server_close()
         store.close()
     return ExitCode.CLEAN
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops the server as Ctrl-C does (closing the store cleanly)."""
+    del signum, frame
+    raise KeyboardInterrupt

@@ -12,6 +12,7 @@ Two sources of change, both turned into findings of their own:
 
 from __future__ import annotations
 
+import dataclasses
 import email.parser
 import email.policy
 import tomllib
@@ -62,20 +63,32 @@ _TRIGGER_WORDS = {
 
 _CAPABILITY_WORDS = {
     "decode-exec": "decode-then-exec",
+    "remote-code": "remote code execution",
+    "reverse-shell": "a reverse shell",
+    "shell-download": "download-and-run",
+    "exfil-endpoint": "an exfiltration endpoint",
+    "secrets": "credential access",
+    "persistence": "persistence",
+    "network": "network access",
+    "env-dump": "environment dumping",
     "dynamic-code": "dynamic code execution",
     "child-interpreter": "a child interpreter",
     "process": "process spawn",
-    "network": "network access",
-    "env-dump": "environment dumping",
-    "env-read": "environment reads",
+    "detached": "detached processes",
+    "download": "downloads",
+    "encrypt": "encryption",
+    "hidden-code": "hidden code",
+    "obfuscated": "obfuscation",
+    "native": "native code (ctypes)",
+    "make-executable": "making files executable",
+    "executable-file": "writing executables",
     "file-write": "file writes",
     "dynamic-import": "dynamic imports",
     "background": "background execution",
-    "native": "native code (ctypes)",
-    "hidden-code": "hidden code",
-    "detached": "detached processes",
-    "credential-access": "credential access",
-    "persistence": "persistence",
+    "thread": "threads",
+    "system-info": "system information",
+    "secrets-weak": "secret-looking reads",
+    "env-read": "environment reads",
 }
 
 _BINARY_MAGIC = (b"\x7fELF", b"MZ", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
@@ -98,7 +111,13 @@ class CapabilityChange:
 
 #: Most telling first; a capability implied by a stronger one is left out of the phrase.
 _CAPABILITY_RANK = tuple(_CAPABILITY_WORDS)
-_IMPLIED = {"decode": "decode-exec", "env-read": "env-dump", "exec-literal": "dynamic-code"}
+_IMPLIED = {
+    "decode": "decode-exec",
+    "env-read": "env-dump",
+    "exec-literal": "dynamic-code",
+    "secrets-weak": "secrets",
+    "download": "shell-download",
+}
 _MAX_WORDS = 4
 
 
@@ -176,25 +195,32 @@ def raises_cw600(change: CapabilityChange) -> bool:
 
 
 def capability_findings(changes: Iterable[CapabilityChange], label: str) -> list[Finding]:
-    """CW600 for each new capability reachable from an automatic trigger that matters (>= medium)."""
-    out: list[Finding] = []
+    """One CW600 per file and trigger that gains capabilities that matter (medium or above) and run
+    by themselves; it names every analyzer rule behind it and carries the strongest one's evidence."""
+    groups: dict[tuple[str, Trigger], list[Finding]] = {}
     for change in changes:
-        f = change.finding
-        if not raises_cw600(change):
-            continue
-        severity = Severity.CRITICAL if f.severity >= Severity.CRITICAL else NEW_AUTO_CAPABILITY.severity
+        if raises_cw600(change):
+            groups.setdefault((change.finding.location.path, change.finding.trigger), []).append(change.finding)
+    out: list[Finding] = []
+    for (path, trigger), found in groups.items():
+        found.sort(key=lambda f: (-f.severity, -f.confidence, f.rule_id))
+        top = found[0]
+        caps = tuple(dict.fromkeys(c for f in found for c in f.capabilities))
+        phrase = describe_capability(dataclasses.replace(top, capabilities=caps))
+        rule_ids = ", ".join(dict.fromkeys(f.rule_id for f in found))
+        severity = Severity.CRITICAL if top.severity >= Severity.CRITICAL else NEW_AUTO_CAPABILITY.severity
         out.append(
             _diff_finding(
                 NEW_AUTO_CAPABILITY,
                 label,
-                f.location.path,
-                f"`{f.location.path}` gains {change.phrase} ({f.rule_id}: {f.message})",
-                trigger=f.trigger,
+                path,
+                f"`{path}` gains {phrase} ({rule_ids}; {top.rule_id}: {top.message})",
+                trigger=trigger,
                 severity=severity,
-                capabilities=f.capabilities,
-                snippet=f.evidence.snippet,
-                detail=(("source_rule", f.rule_id), *f.evidence.detail),
-                confidence=f.confidence,
+                capabilities=caps,
+                snippet=top.evidence.snippet,
+                detail=(("source_rules", rule_ids), *top.evidence.detail),
+                confidence=top.confidence,
             )
         )
     return out
@@ -232,6 +258,7 @@ def structural_findings(old: Artifact, new: Artifact, files: FileDiff, label: st
     out: list[Finding] = []
     sdist_like = new.ref.kind.value in ("sdist", "directory")
     install_paths = {m.path: m.install_path or m.path for m in new.members()}
+    backends = _backend_dirs(new) if sdist_like else ()
     for change in files.of(ChangeKind.ADDED, ChangeKind.MODIFIED, ChangeKind.RENAMED):
         data = _read(new, change.path)
         if data is None:
@@ -261,7 +288,7 @@ def structural_findings(old: Artifact, new: Artifact, files: FileDiff, label: st
             out.append(
                 _diff_finding(NEW_BINARY, label, change.path, f"adds native binary `{change.path}` ({len(data)} bytes)")
             )
-        if not files.cross_kind and change.kind is not ChangeKind.RENAMED and _is_install_hook(change.path):
+        if not files.cross_kind and change.kind is not ChangeKind.RENAMED and _is_install_hook(change.path, backends):
             verb = "adds" if change.kind is ChangeKind.ADDED else "changes"
             old_data = _read(old, change.old_path) if change.old_path else None
             if change.path.endswith("pyproject.toml") and old_data is not None and _same_build_system(old_data, data):
@@ -279,12 +306,40 @@ def structural_findings(old: Artifact, new: Artifact, files: FileDiff, label: st
     return out
 
 
-def _is_install_hook(path: str) -> bool:
+def _is_install_hook(path: str, backends: tuple[str, ...] = ()) -> bool:
+    """setup.py / pyproject.toml at the root (or an sdist's top directory), or a file of an
+    in-tree build backend (`backend-path`), which the installer imports and runs."""
     parts = path.split("/")
-    name = parts[-1]
-    depth = len(parts)
-    # setup.py / pyproject.toml at the root of a directory or one level down (an sdist's top dir).
-    return name in ("setup.py", "pyproject.toml") and depth <= 2  # noqa: PLR2004 - root or sdist top dir
+    if parts[-1] in ("setup.py", "pyproject.toml") and len(parts) <= 2:  # noqa: PLR2004 - root or sdist top dir
+        return True
+    return any(path.startswith(prefix) for prefix in backends)
+
+
+def _backend_dirs(artifact: Artifact) -> tuple[str, ...]:
+    """Path prefixes of an in-tree build backend: `[build-system] backend-path` directories joined
+    with the top module of `build-backend` (`_build/backend.py` for `backend:api` in `_build`)."""
+    pyprojects = [m.path for m in artifact.members() if m.path.endswith("pyproject.toml") and m.path.count("/") <= 1]
+    out: list[str] = []
+    for path in pyprojects:
+        data = _read(artifact, path)
+        try:
+            doc = tomllib.loads(data.decode("utf-8", "replace")) if data else {}
+        except tomllib.TOMLDecodeError:
+            continue
+        build = doc.get("build-system")
+        if not isinstance(build, dict):
+            continue
+        dirs, backend = build.get("backend-path"), build.get("build-backend")
+        if not isinstance(dirs, list) or not isinstance(backend, str) or not backend:
+            continue
+        top = backend.split(":", 1)[0].split(".", 1)[0].strip()
+        root = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+        for d in dirs:
+            if not isinstance(d, str):
+                continue
+            base = root + (d.strip("./").rstrip("/") + "/" if d.strip("./") else "")
+            out += [f"{base}{top}/", f"{base}{top}.py"]
+    return tuple(out)
 
 
 def _same_build_system(old: bytes, new: bytes) -> bool:

@@ -113,9 +113,16 @@ def diff_artifacts(
         old_findings = old_result.findings
         unscanned.extend(new_result.unscanned)
     changes = new_capabilities(old_findings, new_result.findings if new_result else (), files.renames)
-    findings = [*structural_findings(old, new, files, label), *capability_findings(changes, label)]
-    # Other new findings (not automatic, or below medium) are still news; they keep their own rule.
-    findings.extend(c.finding for c in changes if not raises_cw600(c))
+    gained = capability_findings(changes, label)
+    findings = [*structural_findings(old, new, files, label), *gained]
+    # Other new findings (not automatic, or below medium) are still news and keep their own rule,
+    # unless a CW600 for the same file and trigger already tells it.
+    covered = {(f.location.path, f.trigger) for f in gained}
+    findings.extend(
+        c.finding
+        for c in changes
+        if not raises_cw600(c) and (c.finding.location.path, c.finding.trigger) not in covered
+    )
     # Scan errors on the new side are never hidden behind "nothing changed".
     if new_result is not None:
         findings.extend(f for f in new_result.findings if f.rule_id == ANALYZER_ERROR.id)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainwarden.gate.decisions import Decision
+from chainwarden.gate.target import pip_command
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -83,14 +84,14 @@ def _pip_report(
 ) -> tuple[int, str, dict[str, object]]:
     with tempfile.TemporaryDirectory(prefix="chainwarden-") as tmp:
         report = Path(tmp) / "report.json"
-        cmd = [
-            python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+        cmd = pip_command(
+            python, "install", "--dry-run", "--ignore-installed", "--quiet",
             "--disable-pip-version-check", "--no-input",
             "--only-binary", ":all:",
             "--index-url", index_url,
             "--report", str(report),
             *extra, *requirements,
-        ]  # fmt: skip
+        )  # fmt: skip
         env = {"PIP_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "PIP_NO_CACHE_DIR": "1"}
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, timeout=1800)
         doc: dict[str, object] = {}
@@ -156,10 +157,10 @@ def install_files(files: Sequence[PlannedFile], *, python: str) -> None:
     with tempfile.TemporaryDirectory(prefix="chainwarden-") as tmp:
         req = Path(tmp) / "requirements.txt"
         req.write_text("".join(f"{f.path} --hash=sha256:{f.sha256}\n" for f in files), encoding="utf-8")
-        cmd = [
-            python, "-m", "pip", "install", "--no-index", "--no-deps", "--require-hashes",
+        cmd = pip_command(
+            python, "install", "--no-index", "--no-deps", "--require-hashes",
             "--disable-pip-version-check", "--no-input", "--quiet", "--only-binary", ":all:", "-r", str(req),
-        ]  # fmt: skip
+        )  # fmt: skip
         env = {"PIP_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin"}
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, timeout=1800)
         if proc.returncode != 0:

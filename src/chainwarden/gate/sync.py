@@ -16,6 +16,7 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from chainwarden.gate.install import GateError, PlannedFile
+from chainwarden.gate.target import tags_command
 from chainwarden.index_client import IndexClientError, same_version
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from chainwarden.index_client import IndexFile
     from chainwarden.inventory.model import Package
 
-_TAGS_SCRIPT = "from pip._vendor.packaging import tags; print('\\n'.join(str(t) for t in tags.sys_tags()))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ class SyncPlan:
 
 def target_tags(python: str) -> list[Tag]:
     """The wheel tags the target interpreter accepts, most preferred first (asked of its own pip)."""
-    proc = subprocess.run([python, "-c", _TAGS_SCRIPT], capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run(tags_command(python), capture_output=True, text=True, check=False, timeout=120)
     if proc.returncode != 0:
         msg = f"{python}: cannot read its wheel tags (is pip installed there?): {proc.stderr.strip()[-300:]}"
         raise GateError(msg)

@@ -91,9 +91,12 @@ def render_baseline(files: list[PthFile]) -> str:
 @dataclass(frozen=True, slots=True)
 class Baseline:
     files: dict[str, tuple[str, tuple[str, ...]]]  # name -> (file sha256, executable line hashes)
+    owners: dict[str, str]  # name -> distribution recorded when the file was approved
 
-    def runtime_table(self) -> dict[str, list[str]]:
-        return {name: list(lines) for name, (_sha, lines) in self.files.items()}
+    def runtime_table(self) -> dict[str, dict[str, object]]:
+        """What the guard runtime reads: the approved line hashes (and owner) of each `.pth` file."""
+        return {name: {"lines": list(lines), "distribution": self.owners.get(name, "")}
+                for name, (_sha, lines) in self.files.items()}
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -103,6 +106,7 @@ def load_baseline(path: Path) -> Baseline:
         raise ConfigError(f"cannot read .pth baseline {path}: {err}") from None
     errors: list[str] = []
     files: dict[str, tuple[str, tuple[str, ...]]] = {}
+    owners: dict[str, str] = {}
     entries = data.get("pth", [])
     if data.get("version", 1) != 1 or not isinstance(entries, list):
         errors.append("expected `version = 1` and [[pth]] tables")
@@ -115,9 +119,11 @@ def load_baseline(path: Path) -> Baseline:
             errors.append(f"[[pth]] #{i + 1}: needs name, sha256 and lines (a list of SHA-256 hex digests)")
             continue
         files[entry["name"]] = (entry["sha256"], tuple(lines) if isinstance(lines, list) else ())
+        if isinstance(entry.get("distribution"), str) and entry["distribution"]:
+            owners[entry["name"]] = entry["distribution"]
     if errors:
         raise ConfigError(f"invalid .pth baseline {path}; the guard will not start:\n  " + "\n  ".join(errors))
-    return Baseline(files)
+    return Baseline(files, owners)
 
 
 def _file_hash(path: Path) -> str:

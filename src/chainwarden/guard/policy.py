@@ -57,7 +57,7 @@ class GuardPolicy:
     protect: tuple[str, ...] = ()
     source: str = ""
 
-    def to_config(self, *, mode: str, log: str, baseline: dict[str, list[str]] | None) -> dict[str, object]:
+    def to_config(self, *, mode: str, log: str, baseline: dict[str, dict[str, object]] | None) -> dict[str, object]:
         """The plain-literal configuration the runtime reads (it never parses TOML itself)."""
         if mode not in MODES:
             raise ConfigError(f"unknown guard mode {mode!r} (choose from {', '.join(MODES)})")

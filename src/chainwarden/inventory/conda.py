@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 FORMAT = "conda-meta"
 _SPECS = re.compile(r"^#\s*update specs:\s*(\[.*\])\s*$")
+_MAX_SPEC_LINE = 100_000
 _SPEC_NAME = re.compile(r"^(?:[\w.-]+::)?([A-Za-z0-9_.-]+)")
 
 
@@ -32,6 +33,8 @@ def _requested(path: Path) -> set[str] | None:
         return None
     names: set[str] = set()
     for line in content.splitlines():
+        if len(line) > _MAX_SPEC_LINE:
+            continue  # no real history line is this long; literal_eval on it would be slow
         match = _SPECS.match(line.strip())
         if not match:
             continue

@@ -106,9 +106,11 @@ def _walk(root: Path) -> list[Path]:
         keep: list[str] = []
         for name in sorted(dirs):
             child = here / name
+            if child.is_symlink():
+                continue  # a link may point anywhere, including outside the tree
             if name in {"site-packages", "dist-packages", "conda-meta"}:
                 found.append(child)
-            elif name not in _SKIP_DIRS and not child.is_symlink():
+            elif name not in _SKIP_DIRS:
                 keep.append(name)
         dirs[:] = keep
         found += [here / f for f in sorted(files) if parser_for(here / f) is not None]
@@ -152,6 +154,15 @@ def _merge(a: Package, b: Package) -> Package:
     )
 
 
+def _conflicting(pins: set[tuple[str, str]]) -> bool:
+    """Files disagree about a package. One lock may hold several versions of a package (uv and
+    pdm fork the resolution per platform or Python): that alone is not a conflict."""
+    by_file: dict[str, set[str]] = {}
+    for version, file in pins:
+        by_file.setdefault(file, set()).add(version)
+    return len({frozenset(v) for v in by_file.values()}) > 1
+
+
 def build_inventory(files: list[FileInventory]) -> Inventory:
     """Merge per-file results into one graph and note packages pinned at different versions."""
     declared = {r.key for f in files for r in f.requirements if r.group != "constraint"}
@@ -166,9 +177,7 @@ def build_inventory(files: list[FileInventory]) -> Inventory:
             if package.version and package.ecosystem is Ecosystem.PYPI:
                 pins.setdefault(package.key, set()).add((package.version, inventory.file))
     conflicts = tuple(
-        Conflict(name, tuple(sorted(found)))
-        for name, found in sorted(pins.items())
-        if len({version for version, _ in found}) > 1
+        Conflict(name, tuple(sorted(found))) for name, found in sorted(pins.items()) if _conflicting(found)
     )
     return Inventory(tuple(files), tuple(merged.values()), conflicts)
 

@@ -131,7 +131,8 @@ def _parse_via(comments: list[str]) -> list[str]:
     started = False
     for raw in comments:
         match = _VIA.match(raw)
-        if not match:
+        if not match or not raw[:1].isspace():  # pip-compile indents its annotations
+            started = False
             continue
         if match.group(1):
             started = True
@@ -147,7 +148,7 @@ class RequirementsParser(Parser):
 
     def claims(self, path: Path) -> bool:
         name = path.name.lower()
-        if not name.endswith((".txt", ".in")):
+        if not name.endswith((".txt", ".in", ".lock")):  # `uv pip compile -o requirements/dev.lock`
             return False
         return (
             name.startswith("requirements")
@@ -177,12 +178,13 @@ class RequirementsParser(Parser):
             if entry is not None:
                 entry.via = _parse_via(comments)
                 entries.append(entry)
-        problems = ctx.problems
-        results.append(self._inventory(path, entries, problems))
+        if ctx.includes and depth >= MAX_INCLUDE_DEPTH:
+            ctx.problems.append(
+                Problem(str(path), f"includes nest deeper than {MAX_INCLUDE_DEPTH} files; not followed")
+            )
+            ctx.includes.clear()
+        results.append(self._inventory(path, entries, ctx.problems))
         for target, is_constraint in ctx.includes:
-            if depth >= MAX_INCLUDE_DEPTH:
-                problems.append(Problem(str(path), f"includes nest deeper than {MAX_INCLUDE_DEPTH} files"))
-                break
             self._parse(target, results, seen, depth + 1, constraint or is_constraint)
 
     def _line(self, ctx: _Context, number: int, line: str) -> _Entry | None:

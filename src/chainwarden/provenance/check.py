@@ -10,6 +10,7 @@ serves them.
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import urllib.error
 import urllib.parse
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 
 from chainwarden.models import PackageMetadata
-from chainwarden.provenance.index import ProjectInfo
+from chainwarden.provenance.index import IndexDataError, ProjectInfo, parse_simple_json
 from chainwarden.provenance.publisher import ReleaseProvenance, check_publisher, pin_from_earlier
 from chainwarden.provenance.repository import check_repository, repository_from_metadata
 from chainwarden.provenance.signals import (
@@ -35,8 +36,9 @@ from chainwarden.provenance.signals import (
 
 if TYPE_CHECKING:
     from chainwarden.artifact import Artifact
-    from chainwarden.models import Finding
+    from chainwarden.models import ArtifactResult, Finding, ScanReport
     from chainwarden.provenance.attestations import AttestationVerifier
+    from chainwarden.sources.base import SourceOptions
 
 _MAX_PROVENANCE = 4 * 1024 * 1024
 _HTTP_NOT_FOUND = 404
@@ -161,3 +163,66 @@ class IntegrityClient:
             msg = f"{url}: provenance larger than {_MAX_PROVENANCE} bytes"
             raise OSError(msg)
         return body
+
+
+_SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+_MAX_PAGE = 64 * 1024 * 1024
+
+
+def fetch_project(index_url: str, name: str, *, timeout: float = 60.0) -> ProjectInfo:
+    """A project's simple-API page in JSON (PEP 691), with PEP 700 upload times and PEP 792 status.
+    Raises `OSError` when the index cannot be asked and `IndexDataError` when it answers with
+    something else (an HTML-only index)."""
+    if urllib.parse.urlsplit(index_url).scheme not in ("https", "http"):
+        msg = f"index URL must be http(s): {index_url}"
+        raise OSError(msg)
+    base = index_url if index_url.endswith("/") else index_url + "/"
+    url = urllib.parse.urljoin(base, f"{canonicalize_name(name)}/")
+    request = urllib.request.Request(url, headers={"Accept": _SIMPLE_JSON})  # noqa: S310 - scheme checked above
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            body: bytes = response.read(_MAX_PAGE + 1)
+    except urllib.error.HTTPError as err:
+        err.close()
+        msg = f"{url}: the index answered HTTP {err.code}"
+        raise OSError(msg) from None
+    except (urllib.error.URLError, TimeoutError, http.client.HTTPException) as err:
+        msg = f"{url}: cannot reach the index ({getattr(err, 'reason', err)})"
+        raise OSError(msg) from None
+    if len(body) > _MAX_PAGE:
+        msg = f"{url}: index page larger than {_MAX_PAGE} bytes"
+        raise OSError(msg)
+    return parse_simple_json(body)
+
+
+def with_index_signals(report: ScanReport, options: SourceOptions) -> ScanReport:
+    """`report` with index signals (typosquat, vanished/late files, dormancy, PEP 792 status) added
+    to every `NAME==VERSION` result. Yanked files are already reported by the index source (CW029).
+    A project page that cannot be fetched or read adds nothing: the scan of the same release from
+    the same index has just succeeded, and its findings stand."""
+    from chainwarden.diff.auto import from_index  # noqa: PLC0415 - diff imports provenance rules
+
+    if options.offline:
+        return report
+    projects: dict[str, ProjectInfo | None] = {}
+    results: list[ArtifactResult] = []
+    for result in report.results:
+        meta = result.metadata
+        if not from_index(result, options) or meta is None or not meta.name or not meta.version:
+            results.append(result)
+            continue
+        key = canonicalize_name(meta.name)
+        if key not in projects:
+            try:
+                projects[key] = fetch_project(options.index_url, meta.name, timeout=options.timeout)
+            except (OSError, IndexDataError):
+                projects[key] = None
+        label = f"{meta.name} {meta.version}"
+        extra = [*check_typosquat(meta.name, label)]
+        project = projects[key]
+        if project is not None:
+            extra += check_release(project, meta.version, label, include_yanked=False)
+        own = {f.evidence_hash for f in result.findings}
+        added = tuple(f for f in extra if f.evidence_hash not in own)
+        results.append(dataclasses.replace(result, findings=(*added, *result.findings)))
+    return dataclasses.replace(report, results=tuple(results))

@@ -121,7 +121,10 @@ def _git(args: Sequence[str], *, cwd: Path | None = None, timeout: float = 120.0
         "GIT_ASKPASS": "/bin/false",
         "SSH_ASKPASS": "/bin/false",
     }
-    cmd = ["git", "-c", "core.hooksPath=/dev/null", "-c", "protocol.allow=user", *args]
+    # Only plain transports: `ext::` and friends would run a command named by the URL.
+    safe = ("https", "http", "ssh", "git", "file")
+    protocols = [arg for p in safe for arg in ("-c", f"protocol.{p}.allow=always")]
+    cmd = ["git", "-c", "core.hooksPath=/dev/null", "-c", "protocol.allow=never", *protocols, *args]
     try:
         proc = subprocess.run(cmd, cwd=cwd, env=env, input=stdin, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:

@@ -55,7 +55,8 @@ def _osv() -> VulnerabilitySource:
 
 
 def _purl(name: str, version: str) -> PackageURL:
-    return PackageURL(type="pypi", name=canonicalize_name(name), version=version or None)
+    # Names and versions come from the artifact: undecodable bytes arrive as lone surrogates.
+    return PackageURL(type="pypi", name=unicode_safe(canonicalize_name(name)), version=unicode_safe(version) or None)
 
 
 def _edge_names(requires: tuple[str, ...]) -> set[str]:

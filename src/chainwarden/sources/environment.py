@@ -9,6 +9,8 @@ RECORD-owned `.pth` is judged exactly like an orphan one.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import posixpath
 import stat
@@ -18,12 +20,21 @@ from typing import TYPE_CHECKING
 
 from chainwarden.archive.common import make_finding
 from chainwarden.artifact import DEFAULT_MAX_MEMBER_BYTES, Artifact, ArtifactError
-from chainwarden.models import ArtifactKind, ArtifactRef, Finding, Member, MemberKind, PackageMetadata, Unscanned
+from chainwarden.models import (
+    ArtifactKind,
+    ArtifactRef,
+    Finding,
+    Member,
+    MemberKind,
+    PackageMetadata,
+    Severity,
+    Unscanned,
+)
 from chainwarden.rules import archive as rules
 from chainwarden.sources.base import Source, SourceOptions
 from chainwarden.sources.directory import _looks_like_environment, read_regular_file, walk_tree
 from chainwarden.sources.metadata import parse_core_metadata, parse_record
-from chainwarden.sources.wheel import check_record
+from chainwarden.sources.wheel import FileDigest, check_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -98,8 +109,8 @@ def load_distribution(site: Path, meta_dir: str) -> _Distribution:
     label = meta_dir
     problems: list[Finding] = []
 
-    def broken(message: str, path: str) -> None:
-        problems.append(make_finding(rules.INSTALLED_METADATA_BROKEN, message, label, path))
+    def broken(message: str, path: str, severity: Severity | None = None) -> None:
+        problems.append(make_finding(rules.INSTALLED_METADATA_BROKEN, message, label, path, severity=severity))
 
     if (site / meta_dir).is_file():  # distutils writes a single PKG-INFO-style file
         data = _read_small(site, meta_dir)
@@ -130,8 +141,11 @@ def load_distribution(site: Path, meta_dir: str) -> _Distribution:
         broken(f"{meta_dir} has no readable {meta_name}", f"{meta_dir}/{meta_name}")
     if not listed:
         what = "RECORD" if is_wheel_style else "installed-files.txt"
+        # Distro and `setup.py develop` eggs often have no file list: normal, so only informational.
         broken(
-            f"{meta_dir} has no readable {what}; its files are scanned as files no RECORD owns", f"{meta_dir}/{what}"
+            f"{meta_dir} has no readable {what}; its files are scanned as files no RECORD owns",
+            f"{meta_dir}/{what}",
+            None if is_wheel_style else Severity.INFO,
         )
     entry_points = _read_small(site, f"{meta_dir}/entry_points.txt")
     meta = parse_core_metadata(data, entry_points=entry_points, record=record_bytes) if data is not None else None
@@ -163,7 +177,13 @@ class _SiteArtifact(Artifact):
         self.ref = ref
         self._members = members
         self._paths = {m.path for m in members}
-        self._unscanned: list[Unscanned] = []
+        self._read_sha256: dict[str, tuple[bytes, int]] = {}
+        self._unscanned: list[Unscanned] = [
+            Unscanned(ref.label, m.path, f"{m.size} bytes is over the {DEFAULT_MAX_MEMBER_BYTES}-byte member limit")
+            for m in members
+            if m.kind is MemberKind.FILE and m.size > DEFAULT_MAX_MEMBER_BYTES
+        ]
+        self._too_big = {u.path for u in self._unscanned}
 
     def members(self) -> Sequence[Member]:
         return self._members
@@ -172,23 +192,29 @@ class _SiteArtifact(Artifact):
         if path not in self._paths:
             msg = f"{self.ref.label}: no member {path!r}"
             raise ArtifactError(msg)
-        return read_regular_file(self.site, path, DEFAULT_MAX_MEMBER_BYTES)
+        data = read_regular_file(self.site, path, DEFAULT_MAX_MEMBER_BYTES)
+        self._read_sha256[path] = (hashlib.sha256(data).digest(), len(data))
+        return data
 
     @property
     def unscanned(self) -> Sequence[Unscanned]:
         return self._unscanned
 
-    def _readable(self) -> Iterator[tuple[Member, bytes]]:
+    def _digests(self, problems: list[Finding]) -> Iterator[tuple[Member, FileDigest]]:
+        """Digests of every readable file, reusing those of files already read."""
         for m in self._members:
-            if m.kind is not MemberKind.FILE:
+            if m.kind is not MemberKind.FILE or m.path in self._too_big:
                 continue
-            if m.size > DEFAULT_MAX_MEMBER_BYTES:
-                self._unscanned.append(Unscanned(self.ref.label, m.path, f"{m.size} bytes is over the member limit"))
+            known = self._read_sha256.get(m.path)
+            if known is not None:
+                yield m, FileDigest(known[1], sha256=known[0], reread=functools.partial(self.read, m.path))
                 continue
             try:
-                yield m, self.read(m.path)
+                data = self.read(m.path)
             except ArtifactError as err:
-                self._unscanned.append(Unscanned(self.ref.label, m.path, str(err)))
+                problems.append(make_finding(rules.MEMBER_UNREADABLE, str(err), self.ref.label, m.path))
+                continue
+            yield m, FileDigest(len(data), data=data)
 
 
 class InstalledArtifact(_SiteArtifact):
@@ -205,8 +231,9 @@ class InstalledArtifact(_SiteArtifact):
     def problems(self) -> Sequence[Finding]:
         if self._checked is None:
             record = f"{self._dist.meta_dir}/RECORD"
-            found = check_record(self.ref.label, record, self.metadata, self._readable(), (), installed=True)
-            self._checked = (*self._dist.problems, *found)
+            unreadable: list[Finding] = []
+            found = check_record(self.ref.label, record, self.metadata, self._digests(unreadable), (), installed=True)
+            self._checked = (*self._dist.problems, *unreadable, *found)
         return self._checked
 
 
@@ -227,7 +254,9 @@ class UnownedArtifact(_SiteArtifact):
 
 
 def _distributions(site: Path) -> list[_Distribution]:
-    return [load_distribution(site, name) for name in _list_dir(site) if name.endswith(_META_SUFFIXES)]
+    """Every metadata directory; a symlinked one is not followed (it shows up as an unowned link)."""
+    names = [n for n in _list_dir(site) if n.endswith(_META_SUFFIXES) and not (site / n).is_symlink()]
+    return [load_distribution(site, name) for name in names]
 
 
 def _installed_ref(site: Path, dist: _Distribution) -> ArtifactRef:

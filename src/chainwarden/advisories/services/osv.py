@@ -7,6 +7,8 @@ import json
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 
+from packaging.utils import canonicalize_name
+
 from chainwarden.advisories.http import NetworkError
 from chainwarden.advisories.model import PYPI, Advisory, AdvisoryFormatError, parse_advisory
 from chainwarden.advisories.services.base import (
@@ -77,7 +79,8 @@ class OsvService(AdvisoryService):
 
     @staticmethod
     def _query(query: Query, token: str) -> dict[str, object]:
-        out: dict[str, object] = {"package": {"name": query.name, "ecosystem": PYPI}, "version": query.version}
+        package = {"name": canonicalize_name(query.name), "ecosystem": PYPI}
+        out: dict[str, object] = {"package": package, "version": query.version}
         if token:
             out["page_token"] = token
         return out

@@ -6,21 +6,18 @@ unverifiable: never silently clean.
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import tarfile
-import zlib
 from typing import TYPE_CHECKING
 
 from chainwarden.analyzers.mlmodels import headers, keras, zips
 from chainwarden.analyzers.mlmodels.context import MAX_DEPTH, MAX_MEMBER_BYTES, BufferReader
 from chainwarden.analyzers.mlmodels.facts import IssueKind, ModelFormat
+from chainwarden.analyzers.mlmodels.inflate import InflateError, Method, inflate
 from chainwarden.analyzers.mlmodels.numpyfmt import NPY_MAGIC, analyse_npy
 from chainwarden.analyzers.mlmodels.pickles import analyse_pickle, looks_like_pickle
+from chainwarden.analyzers.mlmodels.torchtar import analyse_torch_tar_records
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from chainwarden.analyzers.mlmodels.context import Context
     from chainwarden.analyzers.mlmodels.pickleops import Buffer
 
@@ -56,9 +53,9 @@ def analyse(buf: Buffer, where: str, ctx: Context, depth: int = 0) -> ModelForma
     if head.startswith(_LZ4_MAGIC):
         ctx.issue(IssueKind.UNVERIFIABLE, where, 0, "LZ4-compressed data (joblib lz4): not opened")
         return ModelFormat.COMPRESSED
-    decompressor = _decompressor(head)
-    if decompressor is not None and (decompressor is not _unzlib or _inflates(buf)):
-        return _compressed(buf, where, ctx, depth, decompressor)
+    method = _method(head)
+    if method is not None and (method != "zlib" or _inflates(buf)):
+        return _compressed(buf, where, ctx, depth, method)
     if len(buf) > 262 and bytes(buf[257:262]) == b"ustar":  # noqa: PLR2004 - POSIX tar magic offset
         return _tar(buf, where, ctx, depth)
     if headers.looks_like_safetensors(buf):
@@ -79,58 +76,36 @@ def _binary(sample: bytes) -> bool:
     return False
 
 
-def _gunzip(data: bytes, limit: int) -> bytes:
-    return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, limit)
-
-
-def _bunzip(data: bytes, limit: int) -> bytes:
-    return bz2.BZ2Decompressor().decompress(data, max_length=limit)
-
-
-def _unxz(data: bytes, limit: int) -> bytes:
-    return lzma.LZMADecompressor().decompress(data, max_length=limit)
-
-
-def _unlzma(data: bytes, limit: int) -> bytes:
-    return lzma.LZMADecompressor(format=lzma.FORMAT_ALONE).decompress(data, max_length=limit)
-
-
-def _unzlib(data: bytes, limit: int) -> bytes:
-    return zlib.decompressobj().decompress(data, limit)
-
-
-def _decompressor(head: bytes) -> Callable[[bytes, int], bytes] | None:
+def _method(head: bytes) -> Method | None:
     if head.startswith(b"\x1f\x8b"):
-        return _gunzip
+        return "gzip"
     if len(head) >= 2 and head[0] == 0x78 and (head[0] << 8 | head[1]) % 31 == 0:  # noqa: PLR2004 - zlib header
-        return _unzlib  # joblib's "zlib" compressor writes a bare zlib stream
+        return "zlib"  # joblib's "zlib" compressor writes a bare zlib stream
     if head.startswith(b"BZh"):
-        return _bunzip
+        return "bz2"
     if head.startswith(b"\xfd7zXZ\x00"):
-        return _unxz
+        return "xz"
     if head.startswith(b"\x5d\x00\x00"):  # raw .lzma (joblib's "lzma" compressor)
-        return _unlzma
+        return "lzma"
     return None
 
 
 def _inflates(buf: Buffer) -> bool:
     """A zlib header is two bytes that text can start with too: only a stream that inflates counts."""
     try:
-        zlib.decompressobj().decompress(bytes(buf[:4096]), 1)
-    except zlib.error:
+        inflate(buf, 0, min(len(buf), 4096), "zlib", 1)
+    except InflateError:
         return False
     return True
 
 
-def _compressed(
-    buf: Buffer, where: str, ctx: Context, depth: int, decompress: Callable[[bytes, int], bytes]
-) -> ModelFormat:
+def _compressed(buf: Buffer, where: str, ctx: Context, depth: int, method: Method) -> ModelFormat:
     if depth >= MAX_DEPTH:
         ctx.issue(IssueKind.LIMIT, where, 0, "compressed data nested too deeply; not opened")
         return ModelFormat.COMPRESSED
     try:
-        data = decompress(bytes(buf), MAX_MEMBER_BYTES + 1)
-    except (zlib.error, OSError, EOFError, lzma.LZMAError) as err:
+        data = inflate(buf, 0, len(buf), method, MAX_MEMBER_BYTES + 1)
+    except InflateError as err:
         ctx.issue(IssueKind.UNVERIFIABLE, where, 0, f"compressed data cannot be decompressed: {err}")
         return ModelFormat.COMPRESSED
     if len(data) > MAX_MEMBER_BYTES:
@@ -146,7 +121,7 @@ def _tar(buf: Buffer, where: str, ctx: Context, depth: int) -> ModelFormat:
     try:
         archive = tarfile.open(fileobj=BufferReader(buf), mode="r:")  # noqa: SIM115 - closed below
         members = archive.getmembers()
-    except (tarfile.TarError, OSError, EOFError, ValueError) as err:
+    except (tarfile.TarError, OSError, EOFError, ValueError, NotImplementedError, OverflowError) as err:
         ctx.issue(IssueKind.UNVERIFIABLE, where, 0, f"tar container cannot be read: {err}")
         return ModelFormat.TAR
     try:
@@ -164,7 +139,7 @@ def _tar(buf: Buffer, where: str, ctx: Context, depth: int) -> ModelFormat:
             handle = archive.extractfile(member)
             data = handle.read() if handle is not None else b""
             if torch and member.name in ("storages", "tensors"):
-                analyse_pickle(data, 0, len(data), path, ctx)  # records of pickles and raw tensor bytes
+                analyse_torch_tar_records(data, member.name, path, ctx)
                 found = True
             elif depth + 1 <= MAX_DEPTH:
                 fmt = analyse(data, path, ctx, depth + 1)

@@ -25,6 +25,7 @@ class Context:
     sinks: list[Collector] = field(default_factory=list)
     issues: list[ModelIssue] = field(default_factory=list)
     ops_left: int = -1
+    budget_spent: bool = False
 
     def sink(self, where: str) -> Collector:
         """A collector for one pickle-bearing member; the op budget carries across members."""
@@ -43,7 +44,9 @@ class Context:
     def spend(self, size: int, where: str) -> bool:
         """Reserve `size` decompressed bytes; False (and a LIMIT issue) once the file's budget is gone."""
         if size > self.bytes_left:
-            self.issue(IssueKind.LIMIT, where, 0, f"decompressed data passes the {MAX_TOTAL_BYTES} byte budget")
+            if not self.budget_spent:
+                self.issue(IssueKind.LIMIT, where, 0, f"decompressed data passes the {MAX_TOTAL_BYTES} byte budget")
+            self.budget_spent = True
             return False
         self.bytes_left -= size
         return True

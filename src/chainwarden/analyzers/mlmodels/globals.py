@@ -42,6 +42,8 @@ SAFE_GLOBALS: frozenset[str] = frozenset(
     {
         *(f"torch._utils.{n}" for n in _TORCH_REBUILD),
         *(f"torch.{n}Storage" for n in _TORCH_STORAGES),
+        *(f"torch.cuda.{n}Storage" for n in _TORCH_STORAGES),
+        *(f"torch{cuda}.{n}Tensor" for cuda in ("", ".cuda") for n in _TORCH_STORAGES if not n.startswith("Q")),
         *(f"torch.{n}" for n in _TORCH_DTYPES),
         "torch.UntypedStorage",
         "torch.storage.UntypedStorage",
@@ -72,6 +74,7 @@ SAFE_GLOBALS: frozenset[str] = frozenset(
         ),
         *(f"numpy.{core}.multiarray.{n}" for core in ("core", "_core") for n in ("_reconstruct", "scalar")),
         *(f"numpy.{core}.numeric._frombuffer" for core in ("core", "_core")),
+        "numpy.core._internal._reconstruct",  # where numpy 0.x pickled arrays from (numpy's own test data)
         "numpy.dtype",
         "numpy.ndarray",
         "numpy.ma.core.MaskedArray",

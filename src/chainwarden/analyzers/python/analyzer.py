@@ -22,7 +22,20 @@ if TYPE_CHECKING:
 
 _SUFFIXES = (".py", ".pyw", ".pth", ".start", ".pyc")
 _COMMAND_BASES = frozenset(
-    {"install", "develop", "egg_info", "build_py", "build_ext", "build", "sdist", "bdist_wheel", "Command", "install_lib", "install_scripts", "bdist_egg"}
+    {
+        "install",
+        "develop",
+        "egg_info",
+        "build_py",
+        "build_ext",
+        "build",
+        "sdist",
+        "bdist_wheel",
+        "Command",
+        "install_lib",
+        "install_scripts",
+        "bdist_egg",
+    }
 )
 _INSTALL_SIGNALS = frozenset({cap.PROCESS, cap.NETWORK, cap.FILE_WRITE, cap.DYNAMIC_CODE, cap.DECODE_EXEC, cap.SECRETS})
 _STDLIB = frozenset(sys.stdlib_module_names) - {"__future__", "_pydev_bundle"}
@@ -56,7 +69,9 @@ class PythonAnalyzer(Analyzer[PyFacts]):
         return dedupe(found)
 
 
-def _finding(rule: rules.Rule, severity: Severity, view: ArtifactView, path: str, line: int, message: str, **kw: object) -> Finding:
+def _finding(
+    rule: rules.Rule, severity: Severity, view: ArtifactView, path: str, line: int, message: str, **kw: object
+) -> Finding:
     return Finding(
         rule_id=rule.id,
         severity=severity,
@@ -66,33 +81,84 @@ def _finding(rule: rules.Rule, severity: Severity, view: ArtifactView, path: str
     )
 
 
-def _file_findings(pkg: Package, reached: dict[Node, Reached], view: ArtifactView) -> list[Finding]:  # noqa: C901
+def _file_findings(pkg: Package, reached: dict[Node, Reached], view: ArtifactView) -> list[Finding]:
     out: list[Finding] = []
     sources = pkg.sources()
     for path, f in pkg.facts.items():
         rel = pkg.rel[path]
         for problem in f.problems:
             if problem.kind == "exotic-encoding":
-                out.append(_finding(rules.EXOTIC_ENCODING, Severity.HIGH, view, path, problem.line, f"{rel}: {problem.message}",
-                                    trigger=_trigger(reached, path)))
-            elif path.endswith((".py", ".pyw")) and f.kind != PTH or f.kind not in {PTH}:
+                out.append(
+                    _finding(
+                        rules.EXOTIC_ENCODING,
+                        Severity.HIGH,
+                        view,
+                        path,
+                        problem.line,
+                        f"{rel}: {problem.message}",
+                        trigger=_trigger(reached, path),
+                    )
+                )
+            elif (path.endswith((".py", ".pyw")) and f.kind != PTH) or f.kind not in {PTH}:
                 if path.endswith(".pth"):
                     continue
                 severity = Severity.MEDIUM if problem.kind == "too-complex" else Severity.LOW
-                out.append(_finding(rules.SYNTAX_ERROR, severity, view, path, problem.line, f"{rel}: {problem.kind}: {problem.message}",
-                                    evidence=Evidence(snippet=problem.message)))
+                out.append(
+                    _finding(
+                        rules.SYNTAX_ERROR,
+                        severity,
+                        view,
+                        path,
+                        problem.line,
+                        f"{rel}: {problem.kind}: {problem.message}",
+                        evidence=Evidence(snippet=problem.message),
+                    )
+                )
         if f.kind == PYC and path in pkg.module_of and pkg.module_of[path] not in sources:
             module = pkg.module_of[path]
-            auto = pkg.is_pkg.get(path) or module in {"sitecustomize", "usercustomize"} or _trigger(reached, path) is Trigger.INTERPRETER_START
-            out.append(_finding(rules.BYTECODE_ONLY, Severity.HIGH if auto else Severity.MEDIUM, view, path, 0,
-                                f"{rel}: compiled module {module} has no source in the package", trigger=_trigger(reached, path)))
+            auto = (
+                pkg.is_pkg.get(path)
+                or module in {"sitecustomize", "usercustomize"}
+                or _trigger(reached, path) is Trigger.INTERPRETER_START
+            )
+            out.append(
+                _finding(
+                    rules.BYTECODE_ONLY,
+                    Severity.HIGH if auto else Severity.MEDIUM,
+                    view,
+                    path,
+                    0,
+                    f"{rel}: compiled module {module} has no source in the package",
+                    trigger=_trigger(reached, path),
+                )
+            )
         module = pkg.module_of.get(path, "")
         if module and "." not in module and module in _STDLIB and view.kind is not ArtifactKind.SDIST:
-            out.append(_finding(rules.STDLIB_SHADOW, Severity.LOW, view, path, 0, f"{rel} shadows the standard-library module {module}",
-                                trigger=Trigger.IMPORT))
-        if module in {"sitecustomize", "usercustomize"} or (path.endswith(".start") and f.startup_targets and "/" not in rel):
-            out.append(_finding(rules.STARTUP_HOOK, Severity.MEDIUM, view, path, 0, f"{rel} runs at every interpreter start",
-                                trigger=Trigger.INTERPRETER_START))
+            out.append(
+                _finding(
+                    rules.STDLIB_SHADOW,
+                    Severity.LOW,
+                    view,
+                    path,
+                    0,
+                    f"{rel} shadows the standard-library module {module}",
+                    trigger=Trigger.IMPORT,
+                )
+            )
+        if module in {"sitecustomize", "usercustomize"} or (
+            path.endswith(".start") and f.startup_targets and "/" not in rel
+        ):
+            out.append(
+                _finding(
+                    rules.STARTUP_HOOK,
+                    Severity.MEDIUM,
+                    view,
+                    path,
+                    0,
+                    f"{rel} runs at every interpreter start",
+                    trigger=Trigger.INTERPRETER_START,
+                )
+            )
         if rel == "setup.py" and pkg.runs_as_python(path):
             out.extend(_install_hooks(pkg, path, view))
     return out
@@ -103,18 +169,45 @@ def _install_hooks(pkg: Package, path: str, view: ArtifactView) -> list[Finding]
     out: list[Finding] = []
     for cls in f.classes:
         if any(b.rsplit(".", 1)[-1] in _COMMAND_BASES for b in cls.bases):
-            kinds = sorted({s.kind for n, sc in pkg.scopes.items() if n.path == path and n.scope.startswith(cls.name + ".") for s in sc.signals})
-            out.append(_finding(rules.INSTALL_HOOK, Severity.LOW, view, path, cls.line,
-                                f"setup.py command {cls.name} ({', '.join(cls.bases)}) runs at install" + (f": {', '.join(kinds)}" if kinds else ""),
-                                trigger=Trigger.INSTALL, capabilities=tuple(kinds)))
+            kinds = sorted(
+                {
+                    s.kind
+                    for n, sc in pkg.scopes.items()
+                    if n.path == path and n.scope.startswith(cls.name + ".")
+                    for s in sc.signals
+                }
+            )
+            out.append(
+                _finding(
+                    rules.INSTALL_HOOK,
+                    Severity.LOW,
+                    view,
+                    path,
+                    cls.line,
+                    f"setup.py command {cls.name} ({', '.join(cls.bases)}) runs at install"
+                    + (f": {', '.join(kinds)}" if kinds else ""),
+                    trigger=Trigger.INSTALL,
+                    capabilities=tuple(kinds),
+                )
+            )
     top = pkg.scopes.get(Node(path, MODULE_SCOPE))
     if top is not None:
         kinds = sorted({s.kind for s in top.signals} & _INSTALL_SIGNALS)
         if kinds:
             first = next(s for s in top.signals if s.kind in kinds)
-            out.append(_finding(rules.INSTALL_HOOK, Severity.LOW, view, path, first.line,
-                                f"setup.py runs code at install besides setup(): {', '.join(kinds)}",
-                                trigger=Trigger.INSTALL, capabilities=tuple(kinds), evidence=Evidence(snippet=first.snippet)))
+            out.append(
+                _finding(
+                    rules.INSTALL_HOOK,
+                    Severity.LOW,
+                    view,
+                    path,
+                    first.line,
+                    f"setup.py runs code at install besides setup(): {', '.join(kinds)}",
+                    trigger=Trigger.INSTALL,
+                    capabilities=tuple(kinds),
+                    evidence=Evidence(snippet=first.snippet),
+                )
+            )
     return out
 
 

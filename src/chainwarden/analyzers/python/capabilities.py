@@ -161,53 +161,115 @@ def classify_call(name: str) -> tuple[str, ...]:
 # String constants of interest: (literal anchors, pattern, tag). Constants are lower-cased; a
 # pattern runs only when one of its anchors occurs (substring tests are far cheaper than regexes).
 _STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
-    ((".ssh", "id_rsa", "id_ed", "id_ecdsa", "authorized_keys"),
-     r"\.ssh[/\\]|\bid_rsa\b|\bid_ed25519\b|\bid_ecdsa\b|authorized_keys", SECRETS),
-    (("aws", "azure", "application_default", "gcloud"),
-     r"\.aws[/\\]|aws[/\\]credentials|\.azure[/\\]|application_default_credentials|\.config[/\\]gcloud", SECRETS),
-    (("kube", "serviceaccount", "/var/run/secrets"),
-     r"\.kube[/\\]|kube[/\\]config|/etc/kubernetes|serviceaccount[/\\]token|/var/run/secrets", SECRETS),
-    (("docker", "git-credentials", "npmrc", "pypirc", "vault-token", "pgpass", "my.cnf"),
-     r"\.docker[/\\]config\.json|\.git-credentials|\.npmrc|\.pypirc|\.vault-token|\.pgpass|\.my\.cnf", SECRETS),
-    (("169.254", "metadata.google", "100.100.100.200"),
-     r"169\.254\.169\.254|metadata\.google\.internal|100\.100\.100\.200", SECRETS),
+    (
+        (".ssh", "id_rsa", "id_ed", "id_ecdsa", "authorized_keys"),
+        r"\.ssh[/\\]|\bid_rsa\b|\bid_ed25519\b|\bid_ecdsa\b|authorized_keys",
+        SECRETS,
+    ),
+    (
+        ("aws", "azure", "application_default", "gcloud"),
+        r"\.aws[/\\]|aws[/\\]credentials|\.azure[/\\]|application_default_credentials|\.config[/\\]gcloud",
+        SECRETS,
+    ),
+    (
+        ("kube", "serviceaccount", "/var/run/secrets"),
+        r"\.kube[/\\]|kube[/\\]config|/etc/kubernetes|serviceaccount[/\\]token|/var/run/secrets",
+        SECRETS,
+    ),
+    (
+        ("docker", "git-credentials", "npmrc", "pypirc", "vault-token", "pgpass", "my.cnf"),
+        r"\.docker[/\\]config\.json|\.git-credentials|\.npmrc|\.pypirc|\.vault-token|\.pgpass|\.my\.cnf",
+        SECRETS,
+    ),
+    (
+        ("169.254", "metadata.google", "100.100.100.200"),
+        r"169\.254\.169\.254|metadata\.google\.internal|100\.100\.100\.200",
+        SECRETS,
+    ),
     (("_history",), r"\w_history\b", SECRETS),
-    (("login data", "local state", "cookies", "leveldb"),
-     r"login data|local state|cookies\.sqlite|local storage[/\\]+leveldb|[/\\]cookies\b", SECRETS),
-    (("discord", "wallet", "exodus", "electrum", "metamask", "nkbih"),
-     r"discord(?:canary|ptb)?[/\\]|\bwallet\.dat|exodus[/\\]|electrum[/\\]|metamask|nkbihfbeogaeaoehlefnkodbefgpgknn", SECRETS),
-    ((".env", "netrc", "passwd", "shadow", "gitconfig", "tfvars"),
-     r"\.env\b|\.netrc|/etc/passwd|/etc/shadow|\.gitconfig|terraform\.tfvars", SECRETS_WEAK),
-    (("systemd", "systemctl", ".service"),
-     r"\.config[/\\]systemd|systemctl\s+--user|/etc/systemd/system|\w\.service\b", PERSISTENCE),
+    (
+        ("login data", "local state", "cookies", "leveldb"),
+        r"login data|local state|cookies\.sqlite|local storage[/\\]+leveldb|[/\\]cookies\b",
+        SECRETS,
+    ),
+    (
+        ("discord", "wallet", "exodus", "electrum", "metamask", "nkbih"),
+        r"discord(?:canary|ptb)?[/\\]|\bwallet\.dat|exodus[/\\]|electrum[/\\]|metamask|nkbihfbeogaeaoehlefnkodbefgpgknn",
+        SECRETS,
+    ),
+    (
+        (".env", "netrc", "passwd", "shadow", "gitconfig", "tfvars"),
+        r"\.env\b|\.netrc|/etc/passwd|/etc/shadow|\.gitconfig|terraform\.tfvars",
+        SECRETS_WEAK,
+    ),
+    (
+        ("systemd", "systemctl", ".service"),
+        r"\.config[/\\]systemd|systemctl\s+--user|/etc/systemd/system|\w\.service\b",
+        PERSISTENCE,
+    ),
     (("cron",), r"crontab|/etc/cron|/var/spool/cron", PERSISTENCE),
-    (("bashrc", "bash_profile", "zshrc", "zprofile", "profile.d"),
-     r"\.bashrc|\.bash_profile|\.zshrc|\.zprofile|/etc/profile\.d", PERSISTENCE),
-    (("autostart", "currentversion", "launchagents", "launchdaemons", "startup", "schtasks"),
-     r"[/\\]autostart[/\\]|currentversion\\+run|launchagents|launchdaemons|programs\\+startup|schtasks", PERSISTENCE),
+    (
+        ("bashrc", "bash_profile", "zshrc", "zprofile", "profile.d"),
+        r"\.bashrc|\.bash_profile|\.zshrc|\.zprofile|/etc/profile\.d",
+        PERSISTENCE,
+    ),
+    (
+        ("autostart", "currentversion", "launchagents", "launchdaemons", "startup", "schtasks"),
+        r"[/\\]autostart[/\\]|currentversion\\+run|launchagents|launchdaemons|programs\\+startup|schtasks",
+        PERSISTENCE,
+    ),
     (("customize.py",), r"sitecustomize\.py|usercustomize\.py", PERSISTENCE),
-    (("webhook", "telegram", "slack", "ngrok", "pastebin", "transfer.sh", "pipedream", "canarytoken", "dnslog", "ceye",
-      "interact", "burpcollab", "oastify", "requestcatcher", "beeceptor", "hookbin", "glitch.me", "repl.co"),
-     r"discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|hooks\.slack\.com|\.ngrok\.|ngrok-free|pastebin\.com"
-     r"|transfer\.sh|webhook\.site|pipedream\.net|canarytokens|dnslog\.|ceye\.io|interact\.sh|interactsh|oastify"
-     r"|burpcollaborator|requestcatcher|beeceptor|hookbin|glitch\.me|repl\.co",
-     EXFIL_ENDPOINT),
-    ((".exe", ".scr", ".bat", ".cmd", ".ps1", ".vbs", ".msi", ".dll", ".jar", ".hta", ".lnk"),
-     r"\.(?:exe|scr|bat|cmd|ps1|vbs|msi|dll|jar|hta|lnk)\b", EXECUTABLE_FILE),
-    (("powershell", "mshta", "rundll32", "regsvr32", "wscript", "cscript"),
-     r"powershell|mshta|rundll32|regsvr32|wscript|cscript", PROCESS),
-    (("://", "requestbin", "oast.", "interact.sh", "burpcollab"),
-     r"https?://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|requestbin|\boast\.|interact\.sh|burpcollaborator", EXFIL_ENDPOINT),
-    (("curl", "wget", "invoke-webrequest", "iwr ", "downloadstring", "certutil", "bitsadmin"),
-     r"\bcurl\s+-|\bcurl\s+https?:|\bwget\s+|invoke-webrequest|\biwr\s|downloadstring|certutil\s+-urlcache|bitsadmin",
-     SHELL_DOWNLOAD),
+    (
+        (
+            "webhook",
+            "telegram",
+            "slack",
+            "ngrok",
+            "pastebin",
+            "transfer.sh",
+            "pipedream",
+            "canarytoken",
+            "dnslog",
+            "ceye",
+            "interact",
+            "burpcollab",
+            "oastify",
+            "requestcatcher",
+            "beeceptor",
+            "hookbin",
+            "glitch.me",
+            "repl.co",
+        ),
+        r"discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|hooks\.slack\.com|\.ngrok\.|ngrok-free|pastebin\.com"
+        r"|transfer\.sh|webhook\.site|pipedream\.net|canarytokens|dnslog\.|ceye\.io|interact\.sh|interactsh|oastify"
+        r"|burpcollaborator|requestcatcher|beeceptor|hookbin|glitch\.me|repl\.co",
+        EXFIL_ENDPOINT,
+    ),
+    (
+        (".exe", ".scr", ".bat", ".cmd", ".ps1", ".vbs", ".msi", ".dll", ".jar", ".hta", ".lnk"),
+        r"\.(?:exe|scr|bat|cmd|ps1|vbs|msi|dll|jar|hta|lnk)\b",
+        EXECUTABLE_FILE,
+    ),
+    (
+        ("://", "requestbin", "oast.", "interact.sh", "burpcollab"),
+        r"https?://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|requestbin|\boast\.|interact\.sh|burpcollaborator",
+        EXFIL_ENDPOINT,
+    ),
+    (
+        ("curl", "wget", "invoke-webrequest", "iwr ", "downloadstring", "certutil", "bitsadmin"),
+        r"\bcurl\s+-|\bcurl\s+https?:|\bwget\s+|invoke-webrequest|\biwr\s|downloadstring|certutil\s+-urlcache|bitsadmin",
+        SHELL_DOWNLOAD,
+    ),
     (("/dev/tcp", "nc ", "ncat", "bash -i"), r"/dev/tcp/|\bnc\s+-e\b|\bncat\s+-e\b|bash\s+-i\s+>&", REVERSE_SHELL),
     (("chmod",), r"chmod\s+\+x|chmod\s+7[0-7][0-7]", MAKE_EXECUTABLE),
     (("nohup", "setsid", "/dev/null"), r"\bnohup\b|\bsetsid\b|>\s*/dev/null\s+2>&1\s*&", DETACHED),
     (("openssl", "begin public key"), r"openssl\s+(?:enc|rsautl|pkeyutl)|-----begin public key", ENCRYPT),
     (("tar -", "tar c", "tar.gz"), r"\btar\s+-?c|\.tar\.gz\b", ARCHIVE),
-    (("bun", "nodejs.org", "deno.land"),
-     r"oven-sh/bun|bun\.sh/install|bun-linux|bun-windows|bun-darwin|nodejs\.org/dist|deno\.land/install", RUNTIME),
+    (
+        ("bun", "nodejs.org", "deno.land"),
+        r"oven-sh/bun|bun\.sh/install|bun-linux|bun-windows|bun-darwin|nodejs\.org/dist|deno\.land/install",
+        RUNTIME,
+    ),
     (("pyarmor", "_0x"), r"__pyarmor__|pyarmor_runtime|\b_0x[0-9a-f]{4,}\b", PACKED),
 )
 
@@ -231,10 +293,29 @@ RUNTIME_COMMANDS = frozenset({"bun", "node", "nodejs", "deno", "bun.exe", "node.
 
 #: Commands whose launch means network traffic.
 NETWORK_COMMANDS = frozenset(
-    {"curl", "wget", "nc", "ncat", "scp", "rsync", "ftp", "tftp", "curl.exe", "wget.exe", "ping", "nslookup", "dig", "host"}
+    {
+        "curl",
+        "wget",
+        "nc",
+        "ncat",
+        "scp",
+        "rsync",
+        "ftp",
+        "tftp",
+        "curl.exe",
+        "wget.exe",
+        "ping",
+        "nslookup",
+        "dig",
+        "host",
+    }
 )
 
 #: Commands that fingerprint the host.
-SYSINFO_COMMANDS = frozenset({"whoami", "hostname", "uname", "id", "ipconfig", "ifconfig", "systeminfo", "pwd", "cat /etc/passwd"})
+SYSINFO_COMMANDS = frozenset(
+    {"whoami", "hostname", "uname", "id", "ipconfig", "ifconfig", "systeminfo", "pwd", "cat /etc/passwd"}
+)
 #: Environment variables that identify the user or host.
-SYSINFO_VARIABLES = frozenset({"COMPUTERNAME", "USERNAME", "USER", "HOSTNAME", "LOGNAME", "USERDOMAIN", "USERPROFILE", "HOME"})
+SYSINFO_VARIABLES = frozenset(
+    {"COMPUTERNAME", "USERNAME", "USER", "HOSTNAME", "LOGNAME", "USERDOMAIN", "USERPROFILE", "HOME"}
+)

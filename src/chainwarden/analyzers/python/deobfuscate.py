@@ -145,7 +145,18 @@ DECODER_HINTS = frozenset(
 )
 
 _FUNCTIONS = frozenset(
-    {*_DECODERS, "codecs.decode", "codecs.encode", "marshal.loads", "compile", "str", "bytes", "bytearray", "chr", "ord"}
+    {
+        *_DECODERS,
+        "codecs.decode",
+        "codecs.encode",
+        "marshal.loads",
+        "compile",
+        "str",
+        "bytes",
+        "bytearray",
+        "chr",
+        "ord",
+    }
 )
 
 _CODEC_METHODS = {
@@ -205,7 +216,7 @@ class Evaluator:
 
     # -- core --------------------------------------------------------------------------
 
-    def _eval(self, node: ast.expr, local: Mapping[str, Value], depth: int) -> Value:  # noqa: C901, PLR0911, PLR0912
+    def _eval(self, node: ast.expr, local: Mapping[str, Value], depth: int) -> Value:  # noqa: PLR0911
         self._steps += 1
         if self._steps > MAX_STEPS or depth > MAX_DEPTH:
             raise Unknown
@@ -310,13 +321,18 @@ class Evaluator:
             return item
         return Value(item, base.stages)
 
-    def _call(self, node: ast.Call, local: Mapping[str, Value], depth: int) -> Value:  # noqa: C901, PLR0911, PLR0912
+    def _call(self, node: ast.Call, local: Mapping[str, Value], depth: int) -> Value:  # noqa: C901, PLR0911
         func = node.func
         name = self._resolve(func)
         if isinstance(func, ast.Attribute) and name not in _FUNCTIONS:
             receiver = self._eval(func.value, local, depth + 1)
             return self._method(receiver, func.attr, node, local, depth)
-        if name == "map" and len(node.args) == 2 and isinstance(node.args[0], ast.Name) and node.args[0].id in {"chr", "ord"}:  # noqa: PLR2004
+        if (
+            name == "map"
+            and len(node.args) == 2
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in {"chr", "ord"}
+        ):
             source = self._eval(node.args[1], local, depth + 1)
             fn = chr if node.args[0].id == "chr" else ord
             return Value(tuple(Value(fn(v.data)) for v in _items(source)), source.stages)  # type: ignore[arg-type]
@@ -371,12 +387,14 @@ class Evaluator:
                 raise Unknown
             return Value(bytes(ints), (*src.stages, *_stages(data)))  # type: ignore[arg-type]
         if isinstance(data, str):
-            return Value(data.encode(args[1].data if len(args) > 1 and isinstance(args[1].data, str) else "utf-8"), src.stages)
+            return Value(
+                data.encode(args[1].data if len(args) > 1 and isinstance(args[1].data, str) else "utf-8"), src.stages
+            )
         if isinstance(data, bytes):
             return src
         raise Unknown
 
-    def _method(  # noqa: C901, PLR0911
+    def _method(  # noqa: PLR0911
         self, receiver: Value, method: str, node: ast.Call, local: Mapping[str, Value], depth: int
     ) -> Value:
         data = receiver.data
@@ -464,7 +482,9 @@ class Evaluator:
 
     def _fast_xor(self, elt: ast.expr, gen: ast.comprehension, source: tuple[Value, ...]) -> Value | None:
         """`x ^ K` / `ord(c) ^ K` / `chr(x ^ K)` over a sequence: the common XOR decoders, done in bulk."""
-        wrap_chr = isinstance(elt, ast.Call) and isinstance(elt.func, ast.Name) and elt.func.id == "chr" and len(elt.args) == 1
+        wrap_chr = (
+            isinstance(elt, ast.Call) and isinstance(elt.func, ast.Name) and elt.func.id == "chr" and len(elt.args) == 1
+        )
         inner = elt.args[0] if wrap_chr else elt  # type: ignore[attr-defined]
         if gen.ifs or not isinstance(gen.target, ast.Name) or not isinstance(inner, ast.BinOp):
             return None

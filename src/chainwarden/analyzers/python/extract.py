@@ -18,7 +18,17 @@ from dataclasses import dataclass, field
 
 from chainwarden.analyzers.python import capabilities as cap
 from chainwarden.analyzers.python.deobfuscate import DECODER_HINTS, CodeBlob, Evaluator, Value, as_text, preview
-from chainwarden.analyzers.python.facts import MAIN_SCOPE, MODULE_SCOPE, PYTHON, ClassInfo, Import, Problem, PyFacts, Scope, Signal
+from chainwarden.analyzers.python.facts import (
+    MAIN_SCOPE,
+    MODULE_SCOPE,
+    PYTHON,
+    ClassInfo,
+    Import,
+    Problem,
+    PyFacts,
+    Scope,
+    Signal,
+)
 from chainwarden.analyzers.python.payloads import blind_decode, powershell_encoded, shell_code
 from chainwarden.analyzers.python.source import read_source
 from chainwarden.analyzers.python.special import start_entries
@@ -32,15 +42,66 @@ START_FILE_MAX = 64 * 1024
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"builtins", "__builtin__", "__builtins__"}
 _BUILTIN_PREFIXES = ("builtins.", "__builtins__.", "__builtin__.")
-_ENV_WHOLE_CALLS = frozenset({"dict", "str", "repr", "list", "json.dumps", "copy.copy", "copy.deepcopy", "pprint.pformat"})
+_ENV_WHOLE_CALLS = frozenset(
+    {"dict", "str", "repr", "list", "json.dumps", "copy.copy", "copy.deepcopy", "pprint.pformat"}
+)
 _ENV_METHODS = frozenset({"os.environ.copy", "os.environ.items", "os.environ.keys", "os.environ.values"})
 _URL_METHODS = frozenset({"get", "post", "put", "patch", "request", "urlopen", "open", "fetch", "retrieve"})
 _PYTHON_CMD = re.compile(r"(?:^|[/\\])python(?:[0-9.]*)?(?:w)?(?:\.exe)?$", re.IGNORECASE)
 _DEVNULL = frozenset({"subprocess.DEVNULL", "os.devnull"})
 
 
-_LEAF_FIELDS = frozenset({"ctx", "id", "attr", "arg", "name", "names", "module", "level", "kind", "type_comment", "op", "conversion", "asname", "is_async"})
+#: First components of the dotted names `_call` classifies (modules and builtins); calls on
+#: anything else (local objects) only get the cheap URL-method check.
+_INTERESTING_HEADS = frozenset(
+    {
+        *"os subprocess socket urllib urllib2 urllib3 requests httpx aiohttp http ftplib smtplib telnetlib".split(),
+        *"paramiko websocket websockets pycurl dns discord_webhook tornado asyncio pty commands threading".split(),
+        *"multiprocessing atexit _thread thread signal getpass platform uuid shutil tarfile zipfile marshal".split(),
+        *"pickle base64 binascii zlib bz2 lzma gzip codecs importlib runpy types Crypto Cryptodome".split(),
+        *"cryptography nacl rsa pyaes io json copy pprint sys wget treq grequests niquests site pip".split(),
+        *"exec eval compile open getattr __import__ dict str repr list bytes bytearray chr map".split(),
+    }
+)
+
+_LEAF_FIELDS = frozenset(
+    {"annotation", "returns"} |
+    {
+        "ctx",
+        "id",
+        "attr",
+        "arg",
+        "name",
+        "names",
+        "module",
+        "level",
+        "kind",
+        "type_comment",
+        "op",
+        "conversion",
+        "asname",
+        "is_async",
+    }
+)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+#: Node types `_Walker._statement` handles; every other type is only walked through.
+_SPECIAL = frozenset(
+    {
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Expr,
+        ast.If,
+        ast.Assign,
+        ast.Import,
+        ast.ImportFrom,
+        ast.For,
+        ast.AsyncFor,
+        ast.comprehension,
+        ast.Subscript,
+        ast.Dict,
+    }
+)
 
 
 def _child_fields(t: type) -> tuple[str, ...]:
@@ -192,7 +253,7 @@ class _Walker:
                 continue
             if t is call_t:
                 self._call(node, scope)  # type: ignore[arg-type]
-            elif not self._statement(node, t, scope, prefix, stack):
+            elif t in _SPECIAL and not self._statement(node, t, scope, prefix, stack):
                 continue
             fields = fields_of.get(t)
             if fields is None:
@@ -232,7 +293,11 @@ class _Walker:
                 self._signal(scope, cap.ENV_DUMP, "iterates os.environ", node.iter)  # type: ignore[attr-defined]
         elif t is ast.Subscript:
             sl = node.slice  # type: ignore[attr-defined]
-            if type(sl) is ast.Constant and sl.value in cap.SYSINFO_VARIABLES and self._resolve(node.value) == "os.environ":  # type: ignore[attr-defined]
+            if (
+                type(sl) is ast.Constant
+                and sl.value in cap.SYSINFO_VARIABLES
+                and self._resolve(node.value) == "os.environ"
+            ):  # type: ignore[attr-defined]
                 self._signal(scope, cap.SYSTEM_INFO, f"os.environ[{sl.value!r}]", node)
         elif t is ast.Dict:
             for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
@@ -270,11 +335,13 @@ class _Walker:
 
     def _import(self, node: ast.Import | ast.ImportFrom, scope: _ScopeState) -> None:
         self._alias(node)
+        # Standard-library imports never lead into the package: left out to keep facts small.
         if isinstance(node, ast.Import):
             for a in node.names:
-                self.imports.append(Import(a.name, 0, (), scope.name, node.lineno))
-                self._packed_import(a.name, node, scope)
-        else:
+                if a.name.split(".", 1)[0] not in _STDLIB:
+                    self.imports.append(Import(a.name, 0, (), scope.name, node.lineno))
+                    self._packed_import(a.name, node, scope)
+        elif node.level or (node.module or "").split(".", 1)[0] not in _STDLIB:
             names = tuple(a.name for a in node.names)
             self.imports.append(Import(node.module or "", node.level, names, scope.name, node.lineno))
             self._packed_import(node.module or "", node, scope)
@@ -285,7 +352,7 @@ class _Walker:
 
     # -- names ----------------------------------------------------------------------------
 
-    def _resolve(self, node: ast.expr, hops: int = 0) -> str:  # noqa: C901, PLR0911
+    def _resolve(self, node: ast.expr, hops: int = 0) -> str:  # noqa: PLR0911
         """Dotted name of an expression (`np.array` -> `numpy.array`), or "" when not a name."""
         if hops > 12:  # noqa: PLR2004
             return ""
@@ -306,7 +373,12 @@ class _Walker:
             args = node.args  # type: ignore[attr-defined]
             if fn in cap.IMPORT_SINKS and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
                 return args[0].value
-            if fn == "getattr" and len(args) >= 2 and isinstance(args[1], ast.Constant) and isinstance(args[1].value, str):  # noqa: PLR2004
+            if (
+                fn == "getattr"
+                and len(args) >= 2
+                and isinstance(args[1], ast.Constant)
+                and isinstance(args[1].value, str)
+            ):
                 base = self._resolve(args[0], hops + 1)
                 return f"{base}.{args[1].value}" if base and base not in _BUILTIN_PREFIXES else args[1].value
             return ""
@@ -329,12 +401,19 @@ class _Walker:
 
     def _call(self, node: ast.Call, scope: _ScopeState) -> None:  # noqa: C901, PLR0912
         name = self._resolve(node.func)
-        if name:
-            head = name.split(".", 1)[0]
-            if name.startswith(".") or (head not in _STDLIB and (head in self.defined or head in self.aliases)):
+        head = name.partition(".")[0]
+        if not head:
+            if name:  # relative import: inside the package
                 scope.calls.add(name)
-            elif self.class_stack and name.startswith(self.class_stack[-1] + "."):
-                scope.calls.add(name)
+            return
+        if head not in _STDLIB and (head in self.defined or head in self.aliases):
+            scope.calls.add(name)
+        elif self.class_stack and name.startswith(self.class_stack[-1] + "."):
+            scope.calls.add(name)
+        if head not in _INTERESTING_HEADS and head not in self.aliases:
+            if node.args and type(node.func) is ast.Attribute:
+                self._unknown_method(node, node.func.attr, scope)
+            return
         for tag in cap.classify_call(name):
             self._signal(scope, tag, name, node)
         if name in cap.EXEC_SINKS:
@@ -345,7 +424,9 @@ class _Walker:
                 self._signal(scope, cap.DYNAMIC_IMPORT, f"{name} of a computed name", node)
         elif name in cap.PROCESS_CALLS or name.startswith(("os.exec", "os.spawn")):
             self._process(node, name, scope)
-        elif name in cap.SPAWNERS or (isinstance(node.func, ast.Attribute) and node.func.attr in {"submit", "run_in_executor"}):
+        elif name in cap.SPAWNERS or (
+            isinstance(node.func, ast.Attribute) and node.func.attr in {"submit", "run_in_executor"}
+        ):
             self._spawn(node, name, scope)
         elif name == "marshal.loads" or name == "pickle.loads":
             self._signal(scope, cap.PACKED, name, node)
@@ -396,7 +477,11 @@ class _Walker:
         mode = node.args[1]
         if isinstance(mode, ast.Constant) and isinstance(mode.value, int) and mode.value & 0o111:
             self._signal(scope, cap.MAKE_EXECUTABLE, f"os.chmod(..., {mode.value:#o})", node)
-        elif any("EXEC" in self._resolve(n) or "IX" in self._resolve(n) for n in ast.walk(mode) if isinstance(n, ast.Attribute)):
+        elif any(
+            "EXEC" in self._resolve(n) or "IX" in self._resolve(n)
+            for n in ast.walk(mode)
+            if isinstance(n, ast.Attribute)
+        ):
             self._signal(scope, cap.MAKE_EXECUTABLE, "os.chmod(..., +x)", node)
 
     def _spawn(self, node: ast.Call, name: str, scope: _ScopeState) -> None:
@@ -418,7 +503,7 @@ class _Walker:
             scope.spawns.add(callee)
             self._signal(scope, cap.THREAD, f"{name or 'submit'}({callee})", node)
 
-    def _process(self, node: ast.Call, name: str, scope: _ScopeState) -> None:  # noqa: C901
+    def _process(self, node: ast.Call, name: str, scope: _ScopeState) -> None:
         self._signal(scope, cap.PROCESS, name, node)
         for kw in node.keywords:
             value = kw.value
@@ -470,7 +555,9 @@ class _Walker:
             self._signal(scope, cap.NETWORK, text[:80], node)
         if words and words[0].rsplit("/", 1)[-1].lower() in cap.RUNTIME_COMMANDS:
             self._signal(scope, cap.RUNTIME, text[:80], node)
-        if words and (words[0].rsplit("/", 1)[-1].lower() in cap.SYSINFO_COMMANDS or text.strip() in cap.SYSINFO_COMMANDS):
+        if words and (
+            words[0].rsplit("/", 1)[-1].lower() in cap.SYSINFO_COMMANDS or text.strip() in cap.SYSINFO_COMMANDS
+        ):
             self._signal(scope, cap.SYSTEM_INFO, text[:80], node)
         encoded = powershell_encoded(text)
         if encoded is not None:
@@ -520,7 +607,9 @@ class _Walker:
         text, stages = found
         nested = payload_signals(text, self.depth + 1, stages, line)
         if nested:
-            scope.signals.append(Signal(cap.HIDDEN_CODE, "encoded blob decodes to code", line, self._snippet(line), stages))
+            scope.signals.append(
+                Signal(cap.HIDDEN_CODE, "encoded blob decodes to code", line, self._snippet(line), stages)
+            )
             scope.signals.extend(nested)
 
     def _sink(self, call: ast.Call, arg: ast.expr, how: str, scope: _ScopeState) -> None:
@@ -545,7 +634,9 @@ class _Walker:
             return
         text = as_text(value)
         if value.stages:
-            self._signal(scope, cap.DECODE_EXEC, f"{how} of decoded data: {preview(text or value.data)[:60]}", call, value.stages)
+            self._signal(
+                scope, cap.DECODE_EXEC, f"{how} of decoded data: {preview(text or value.data)[:60]}", call, value.stages
+            )
         if text is not None:
             scope.signals.extend(payload_signals(text, self.depth + 1, value.stages, call.lineno))
 
@@ -560,10 +651,14 @@ class _Walker:
                 seen += 1
                 if isinstance(n, ast.Call):
                     name = self._resolve(n.func)
-                    last = name.rsplit(".", 1)[-1] if name else (n.func.attr if isinstance(n.func, ast.Attribute) else "")
+                    last = (
+                        name.rsplit(".", 1)[-1] if name else (n.func.attr if isinstance(n.func, ast.Attribute) else "")
+                    )
                     if cap.NETWORK in cap.classify_call(name):
                         network = name
-                    elif last in DECODER_HINTS and (last != "decode" or _codec_decode(n)) and last != "loads" or name == "marshal.loads":
+                    elif (
+                        last in DECODER_HINTS and (last != "decode" or _codec_decode(n)) and last != "loads"
+                    ) or name == "marshal.loads":
                         hints.add(last)
                 elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitXor):
                     hints.add("xor")
@@ -614,7 +709,11 @@ def _const_arg(node: ast.Call, index: int, keyword: str) -> object:
 
 
 def _codec_decode(node: ast.Call) -> bool:
-    return bool(node.args) and isinstance(node.args[0], ast.Constant) and node.args[0].value in {"rot13", "rot_13", "hex", "base64"}
+    return (
+        bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value in {"rot13", "rot_13", "hex", "base64"}
+    )
 
 
 def _dedupe(signals: list[Signal]) -> list[Signal]:

@@ -39,7 +39,7 @@ def _layer(data: bytes) -> tuple[str, bytes] | None:
     try:
         if len(compact) % 2 == 0 and _HEX.fullmatch(compact):
             return "hex", binascii.unhexlify(compact)
-        if _B32.fullmatch(compact) and len(compact) % 8 == 0 and not _B64.fullmatch(compact.lower()) is None:
+        if _B32.fullmatch(compact) and len(compact) % 8 == 0 and _B64.fullmatch(compact.lower()) is not None:
             return "base32", base64.b32decode(compact)
         if _B64.fullmatch(compact):
             alt = b"-_" if b"-" in compact or b"_" in compact else None

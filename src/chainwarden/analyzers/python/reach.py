@@ -77,7 +77,8 @@ def roots(pkg: Package) -> list[Root]:
             out.extend(Root(node, Trigger.INSTALL, "setup.py runs at install") for node in _all_scopes(pkg, path))
         elif "/scripts/" in path and ".data/" in path:
             out.extend(
-                Root(Node(path, scope), Trigger.ENTRY_POINT, f"installed script {name}") for scope in (MODULE_SCOPE, MAIN_SCOPE)
+                Root(Node(path, scope), Trigger.ENTRY_POINT, f"installed script {name}")
+                for scope in (MODULE_SCOPE, MAIN_SCOPE)
             )
         elif path in pkg.module_of:
             out.append(_module_root(pkg, path, rel))
@@ -140,7 +141,10 @@ def _build_roots(pkg: Package, path: str) -> list[Root]:
     for p, rel in pkg.rel.items():
         stem = rel.rsplit(".py", 1)[0]
         if pkg.facts[p].kind == PYTHON and any(stem in {w, f"{w}/__init__"} for w in wanted):
-            out.extend(Root(node, Trigger.INSTALL, f"{rel} is a build backend or hook named in pyproject.toml") for node in _all_scopes(pkg, p))
+            out.extend(
+                Root(node, Trigger.INSTALL, f"{rel} is a build backend or hook named in pyproject.toml")
+                for node in _all_scopes(pkg, p)
+            )
     return out
 
 

@@ -22,6 +22,9 @@ from chainwarden.rules import python as rules
 _AUTO = frozenset({Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT})
 _CONCEALING = frozenset({cap.PACKED, cap.HIDDEN_CODE, cap.DECODE_EXEC, cap.OBFUSCATED})
 _MAX_CLOSURE = 2000
+_FETCH = frozenset({cap.NETWORK, cap.SHELL_DOWNLOAD, cap.DOWNLOAD})
+_RUN = frozenset({cap.PROCESS, cap.MAKE_EXECUTABLE, cap.DYNAMIC_CODE})
+_BINARY = frozenset({cap.EXECUTABLE_FILE, cap.MAKE_EXECUTABLE, cap.SHELL_DOWNLOAD, cap.DOWNLOAD})
 _MAX_LISTED = 8
 C, H, M, L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
 I, S, P, E, X = Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT, Trigger.CALL
@@ -43,6 +46,14 @@ class Unit:
     def kinds(self, *, threaded_only: bool = False) -> set[str]:
         return {h.signal.kind for h in self.hits if h.threaded or not threaded_only}
 
+    def together(self, *groups: set[str] | frozenset[str]) -> bool:
+        """Whether one scope shows a capability from every group: evidence that is one action,
+        not a constant here and a call elsewhere."""
+        by_node: dict[Node, set[str]] = {}
+        for h in self.hits:
+            by_node.setdefault(h.node, set()).add(h.signal.kind)
+        return any(all(kinds & g for g in groups) for kinds in by_node.values())
+
     @property
     def concealed(self) -> bool:
         return any(h.signal.stages or h.signal.kind in _CONCEALING for h in self.hits)
@@ -58,7 +69,7 @@ def units(pkg: Package, reached: dict[Node, Reached]) -> list[Unit]:
         if hits:
             out.append(Unit(node, info.trigger, tuple(hits)))
     for node, scope in pkg.scopes.items():
-        if node in covered or node in reached and reached[node].trigger in _AUTO:
+        if node in covered or (node in reached and reached[node].trigger in _AUTO):
             continue
         if any(s.kind in _CONCEALING or s.kind in {cap.REMOTE_CODE, cap.REVERSE_SHELL} for s in scope.signals):
             out.append(Unit(node, Trigger.CALL, tuple(Hit(node, s, threaded=False) for s in scope.signals)))
@@ -95,7 +106,7 @@ def _bump(severity: Severity, unit: Unit) -> Severity:
     return Severity(min(severity + 1, Severity.CRITICAL)) if unit.concealed else severity
 
 
-def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # noqa: C901, PLR0912
+def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # noqa: C901
     """(rule, severity, the capability tags that make the case) for one unit."""
     k = unit.kinds()
     t = unit.trigger
@@ -108,23 +119,28 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
     network = k & {cap.NETWORK, cap.SHELL_DOWNLOAD, cap.DOWNLOAD}
     if cap.DECODE_EXEC in k:
         add(rules.DECODE_EXEC, _by_trigger(t, {I: C, S: C, P: C, E: H, X: M}), (cap.DECODE_EXEC,), bump=False)
-    runs = cap.PROCESS in k or cap.DYNAMIC_CODE in k
-    downloads_and_runs = network and (
-        cap.MAKE_EXECUTABLE in k or (runs and k & {cap.SHELL_DOWNLOAD, cap.EXECUTABLE_FILE, cap.DOWNLOAD})
-    )
+    downloads_and_runs = network and unit.together(_FETCH, _RUN, _BINARY)
     if cap.REMOTE_CODE in k or downloads_and_runs:
         tags = (cap.REMOTE_CODE,) if cap.REMOTE_CODE in k else (*sorted(network), cap.MAKE_EXECUTABLE, cap.PROCESS)
         add(rules.REMOTE_CODE, _by_trigger(t, {I: C, S: C, P: C, E: M, X: L}), tags, bump=False)
     secrets = k & {cap.SECRETS, cap.ENV_DUMP}
     if t in _AUTO and network and (secrets or ({cap.SECRETS_WEAK, cap.SYSTEM_INFO} <= k)):
-        add(rules.EXFILTRATION, _by_trigger(t, {I: C, S: C, P: C, E: M}), (*sorted(network), *sorted(secrets or {cap.SECRETS_WEAK})))
+        add(
+            rules.EXFILTRATION,
+            _by_trigger(t, {I: C, S: C, P: C, E: M}),
+            (*sorted(network), *sorted(secrets or {cap.SECRETS_WEAK})),
+        )
     elif t in {I, S, P} and network and cap.SYSTEM_INFO in k:
         add(rules.EXFILTRATION, H, (*sorted(network), cap.SYSTEM_INFO))
     if cap.CHILD_INTERPRETER in k and t in _AUTO:
         detached = cap.DETACHED in k
         table = {I: C, S: H if detached else L, P: H if detached else M, E: M if detached else None}
-        add(rules.CHILD_INTERPRETER, _by_trigger(t, table), (cap.CHILD_INTERPRETER, *((cap.DETACHED,) if detached else ())))
-    if cap.PERSISTENCE in k and k & {cap.FILE_WRITE, cap.PROCESS} and t in _AUTO - {E}:
+        add(
+            rules.CHILD_INTERPRETER,
+            _by_trigger(t, table),
+            (cap.CHILD_INTERPRETER, *((cap.DETACHED,) if detached else ())),
+        )
+    if t in _AUTO - {E} and unit.together({cap.PERSISTENCE}, {cap.FILE_WRITE, cap.PROCESS}):
         add(rules.PERSISTENCE, C if network else H, (cap.PERSISTENCE,))
     if cap.SECRETS in k and not network and t in _AUTO - {E}:
         severity = H if k & {cap.ARCHIVE, cap.ENCRYPT} else M
@@ -142,7 +158,7 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
     elif cap.PACKED in k and t in _AUTO - {E}:
         add(rules.PACKED, M, (cap.PACKED,), bump=False)
     if cap.DYNAMIC_CODE in k and t in {I, S}:
-        add(rules.AUTO_DYNAMIC_CODE, H if t is I else L, (cap.DYNAMIC_CODE,))
+        add(rules.AUTO_DYNAMIC_CODE, M if t is I else L, (cap.DYNAMIC_CODE,))
     if cap.HIDDEN_CODE in k and t in _AUTO:
         add(rules.HIDDEN_CODE, M, (cap.HIDDEN_CODE,), bump=False)
     if cap.REVERSE_SHELL in k and k & {cap.PROCESS, cap.NETWORK}:
@@ -155,17 +171,18 @@ def findings_for(unit: Unit, pkg: Package, reached: dict[Node, Reached], label: 
     for rule, severity, tags in judge_unit(unit):
         primary = next((h for h in unit.hits if h.signal.kind in tags), unit.hits[0])
         supporting = [h for h in unit.hits if h.signal.kind in tags or h.signal.stages][:_MAX_LISTED]
-        how = chain(reached, primary.node, pkg) if primary.node in reached else f"{pkg.rel[primary.node.path]} (not reached)"
+        how = (
+            chain(reached, primary.node, pkg)
+            if primary.node in reached
+            else f"{pkg.rel[primary.node.path]} (not reached)"
+        )
         caps = tuple(sorted(unit.kinds()))
         stages = max((h.signal.stages for h in unit.hits if h.signal.kind in tags), key=len, default=())
         detail = (
             ("trigger", unit.trigger.value),
             ("how it runs", how),
             ("capabilities", ", ".join(caps)),
-            *(
-                (f"{pkg.rel[h.node.path]}:{h.signal.line}", f"{h.signal.kind}: {h.signal.detail}")
-                for h in supporting
-            ),
+            *((f"{pkg.rel[h.node.path]}:{h.signal.line}", f"{h.signal.kind}: {h.signal.detail}") for h in supporting),
         )
         path = primary.node.path
         out.append(

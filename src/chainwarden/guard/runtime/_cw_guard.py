@@ -71,9 +71,11 @@ def split_command(argv: list[str]) -> tuple[list[str], list[str]]:
 
 def boot_code(guard_dir: str) -> str:
     """The `-c` program that loads the guard from `guard_dir` and then runs the real program."""
+    # Bytecode caching is forced on for the guard's own private directory (children and later runs
+    # then skip compiling it) and put back before anything else is imported.
     return (
-        f"import sys;sys.path.insert(0,{guard_dir!r});from _cw_guard import boot;"
-        f"del sys.path[0];boot({guard_dir!r})"
+        f"import sys;sys.path.insert(0,{guard_dir!r});b=sys.dont_write_bytecode;sys.dont_write_bytecode=False;"
+        f"from _cw_guard import boot;sys.dont_write_bytecode=b;del sys.path[0];boot({guard_dir!r})"
     )
 
 
@@ -165,7 +167,7 @@ def boot(guard_dir: str) -> None:
     if os.path.exists(shim):
         sys.executable = shim
     main = sys.modules["__main__"]
-    for name in ("sys", "boot"):
+    for name in ("sys", "boot", "b"):
         main.__dict__.pop(name, None)
     _run_program(rest, main.__dict__)
 

@@ -46,15 +46,15 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     # Local copies of every module constant and builtin the closures use: code in the guarded program
     # can rebind names in this module or in `builtins`, but not these cells.
     k = dict(globals())
-    _STDLIB, _SELF, APP, UNKNOWN, hooks_file = "", "!", "app", "unattributed", k["__file__"]  # noqa: N806
+    _STDLIB, _SELF, APP, UNKNOWN = "", "!", "app", "unattributed"  # noqa: N806
     _CODEGEN, _ANNOTATIONS, _TYPE_EXPR, _IMPORTLIB, _ALWAYS_WRITABLE, _VERBS = (  # noqa: N806
         k[n] for n in ("_CODEGEN", "_ANNOTATIONS", "_TYPE_EXPR", "_IMPORTLIB", "_ALWAYS_WRITABLE", "_VERBS"))
     norm = normalize_name
     import builtins  # noqa: PLC0415
 
-    any, all, next, getattr, len, id, repr, round, sorted, enumerate, ord, PermissionError = (  # noqa: A001, N806
+    any, all, next, getattr, len, id, repr, round, sorted, ord, PermissionError = (  # noqa: A001, N806
         builtins.any, builtins.all, builtins.next, builtins.getattr, builtins.len, builtins.id, builtins.repr,
-        builtins.round, builtins.sorted, builtins.enumerate, builtins.ord, builtins.PermissionError)
+        builtins.round, builtins.sorted, builtins.ord, builtins.PermissionError)
     try:
         from _sha256 import sha256  # type: ignore[import-not-found]  # noqa: PLC0415 - C, cheap, not via `hashlib`
     except ImportError:
@@ -109,12 +109,19 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     protect = tuple(expand(p) for p in config.get("protect", ()))
     prot_prefix = tuple(p[:-3] + "/" for p in protect if p.endswith("/**") and "*" not in p[:-3])
     prot_exact = frozenset(p for p in protect if "*" not in p and "?" not in p)
-    prot_base = tuple(p[3:] for p in protect if p.startswith("**/") and "/" not in p[3:])
+    bases = [p[3:] for p in protect if p.startswith("**/") and "/" not in p[3:]]
+    base_exact = frozenset(b for b in bases if "*" not in b and "?" not in b)
+    base_prefix = tuple(b[:-1] for b in bases if b.endswith("*") and "*" not in b[:-1] and "?" not in b)
+    base_suffix = tuple(b[1:] for b in bases if b.startswith("*") and "*" not in b[1:] and "?" not in b)
+    prot_base = tuple(b for b in bases if b not in base_exact and b[:-1] not in base_prefix
+                      and b[1:] not in base_suffix)
     prot_dirs = frozenset(p[:-1] for p in prot_prefix)
     prot_rest = tuple(p for p in protect if p[:-3] + "/" not in prot_prefix and p not in prot_exact
                       and not (p.startswith("**/") and "/" not in p[3:]))
     baseline_raw = config.get("baseline")
-    baseline = {k: frozenset(v) for k, v in baseline_raw.items()} if isinstance(baseline_raw, dict) else None
+    baseline: dict[str, frozenset[str]] | None = None
+    if isinstance(baseline_raw, dict):  # {pth name: {"lines": [sha256...], "distribution": name}}
+        baseline = {k: frozenset(v.get("lines", ()) if isinstance(v, dict) else v) for k, v in baseline_raw.items()}
     log_path = str(config.get("log") or "")
     log_denials_only = not log_path and mode == "enforce"
 
@@ -122,7 +129,12 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     busy: set[int] = set()
     file_cache: dict[str, str] = {}
     dyn_code: dict[int, tuple[Any, str]] = {}  # id(code) -> (code kept alive, principal)
-    roots: list[tuple[str, dict[str, str] | None]] = []
+    roots: list[str] = []
+    dist_cache: dict[str, list[tuple[str, str]]] = {}
+    record_cache: dict[str, str] = {}
+    pth_owners: dict[str, str] = {  # .pth file name -> distribution, from the baseline
+        k: v["distribution"] for k, v in (baseline_raw.items() if isinstance(baseline_raw, dict) else ())
+        if isinstance(v, dict) and v.get("distribution")}
     thread_chain: dict[int, tuple[str, ...]] = {}
     pending_threads: dict[int, tuple[Any, tuple[str, ...]]] = {}
     resolved: dict[str, set[str]] = {}
@@ -179,36 +191,60 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         return sorted(out, key=len, reverse=True)
 
     def set_roots() -> None:
-        roots[:] = [(r, None) for r in site_roots()]
+        roots[:] = site_roots()
         file_cache.clear()
-        code_dirs[0] = (stdlib + "/", *(r + "/" for r, _t in roots))
+        code_dirs[0] = (stdlib + "/", *(r + "/" for r in roots))
 
-    def owners(index: int) -> dict[str, str]:
-        root, table = roots[index]
-        if table is not None:
-            return table
-        table = {}
-        try:
-            names = listdir(root)
-        except OSError:
-            names = []
-        for name in names:
-            if not name.endswith(".dist-info"):
-                continue
-            dist = norm(name[:-10].rsplit("-", 1)[0])
+    def dist_infos(root: str) -> list[tuple[str, str]]:
+        """(normalised distribution name, dist-info directory) of every distribution in `root`."""
+        found = dist_cache.get(root)
+        if found is None:
             try:
-                with real_open(root + "/" + name + "/RECORD", encoding="utf-8", errors="replace") as f:
-                    lines = f.read().splitlines()
+                names = listdir(root)
             except OSError:
-                continue
-            for line in lines:
-                path = line[1:].split('"', 1)[0] if line.startswith('"') else line.split(",", 1)[0]
-                if path and not path.startswith(".."):
-                    table.setdefault(path, dist)
-                    top = path.split("/", 1)[0]
-                    table.setdefault("top:" + top.split(".", 1)[0] if "/" not in path else "top:" + top, dist)
-        roots[index] = (root, table)
-        return table
+                names = []
+            found = [(norm(n[:-10].rsplit("-", 1)[0]), n) for n in sorted(names) if n.endswith(".dist-info")]
+            dist_cache[root] = found
+        return found
+
+    def record(root: str, info: str) -> str:
+        """The RECORD text of a dist-info, with a leading newline so that `"\\n" + path + ","` finds a row."""
+        key = root + "/" + info
+        text = record_cache.get(key)
+        if text is None:
+            try:
+                with real_open(key + "/RECORD", encoding="utf-8", errors="replace") as f:
+                    text = "\n" + f.read()
+            except OSError:
+                text = ""
+            record_cache[key] = text
+        return text
+
+    def top_level(root: str, info: str) -> frozenset[str]:
+        try:
+            with real_open(root + "/" + info + "/top_level.txt", encoding="utf-8", errors="replace") as f:
+                return frozenset(f.read().split())
+        except OSError:
+            return frozenset()
+
+    def owner(root: str, rel: str) -> str | None:
+        """The distribution whose RECORD lists `rel`: read only the RECORDs that can plausibly own it."""
+        top = rel.split("/", 1)[0] if "/" in rel else rel.split(".", 1)[0]
+        infos = dist_infos(root)
+        wanted = norm(top)
+        tried: set[str] = set()
+        for stage in (0, 1, 2):
+            for dist, info in infos:
+                if info in tried:
+                    continue
+                if (stage == 0 and dist != wanted and not dist.startswith(wanted + "-")) or (
+                        stage == 1 and top not in top_level(root, info)):
+                    continue
+                tried.add(info)
+                text = record(root, info)
+                if "\n" + rel + "," in text or '\n"' + rel + '"' in text:
+                    return dist
+        return None
 
     def classify(filename: str) -> str:
         if filename.startswith("<"):
@@ -217,15 +253,13 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             return _SELF
         if not roots:
             set_roots()
-        for i, (root, _t) in enumerate(roots):
+        for root in roots:
             if filename.startswith(root + "/"):
                 rel = filename[len(root) + 1 :]
-                table = owners(i)
-                dist = table.get(rel)
-                if dist is None:
-                    top = rel.split("/", 1)[0] if "/" in rel else rel.split(".", 1)[0]
-                    dist = table.get("top:" + top) or "unowned:" + top
-                return dist
+                found = owner(root, rel)
+                if found is None:
+                    found = "unowned:" + (rel.split("/", 1)[0] if "/" in rel else rel.split(".", 1)[0])
+                return found
         if filename.startswith(stdlib + "/"):
             return _STDLIB
         return APP
@@ -264,8 +298,8 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         merged = out + [p for p in base if p != APP and p not in out]
         return _tuple(merged) if merged else base
 
-    def first_frame() -> FrameType | None:
-        frame: FrameType | None = getframe(1)
+    def first_frame(frame: FrameType | None) -> FrameType | None:
+        """The innermost frame of the event that is not the guard's own."""
         while frame is not None and principal(frame.f_code) == _SELF:
             frame = frame.f_back
         return frame
@@ -375,9 +409,11 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         if p in prot_exact or p in prot_dirs or p.startswith(prot_prefix):
             return True
         base = p.rsplit("/", 1)[-1]
-        if any(gmatch(b, base) for b in prot_base):
+        if base in base_exact or base.startswith(base_prefix) or base.endswith(base_suffix):
             return True
-        return any(gmatch(g, p) for g in prot_rest)
+        if prot_base and any(gmatch(b, base) for b in prot_base):
+            return True
+        return bool(prot_rest) and any(gmatch(g, p) for g in prot_rest)
 
     def as_path(obj: Any) -> str | None:
         t = _type(obj)
@@ -396,7 +432,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         return None
 
     # -- handlers -----------------------------------------------------------------------------
-    def on_open(event: str, args: tuple[Any, ...]) -> str | None:
+    def on_open(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         raw = args[0]
         if _type(raw) is _int:
             return None
@@ -406,23 +442,23 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         path = as_path(raw)
         if path is None:
             return check(event, "read", "<unverifiable path object>", "<path object of type "
-                         + _type(raw).__name__ + ">", chain_from(first_frame()))
+                         + _type(raw).__name__ + ">", chain_from(first_frame(frame)))
         path = absolute(path)
         if not writing:
             if path.startswith(code_dirs[0]) and path.endswith((".py", ".pyc")) and not protected(path):
                 return None  # module files in the interpreter's own trees
             if not protected(path) and not protected(realpath(path)):
                 return None
-            return check(event, "read", path, path, chain_from(first_frame()))
+            return check(event, "read", path, path, chain_from(first_frame(frame)))
         if path in _ALWAYS_WRITABLE:
             return None
-        frame = first_frame()
+        frame = first_frame(frame)
         if frame is not None and frame.f_code.co_filename in _IMPORTLIB and "/__pycache__/" in path:
             return None  # the import system writing its bytecode cache
         return check(event, "write", realpath(path), path, chain_from(frame))
 
-    def on_fs(event: str, args: tuple[Any, ...]) -> str | None:
-        frame = first_frame()
+    def on_fs(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
+        frame = first_frame(frame)
         if frame is not None and frame.f_code.co_filename in _IMPORTLIB:
             return None
         paths = [as_path(a) for a in args[:2] if _type(a) in (_str, _bytes)]
@@ -440,13 +476,13 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 return msg
         return None
 
-    def on_listdir(event: str, args: tuple[Any, ...]) -> str | None:
+    def on_listdir(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         path = as_path(args[0]) if args else None
         if path is None:
             return None
         path = absolute(path)
         if protected(path) or path in prot_dirs:
-            return check(event, "read", path, path, chain_from(first_frame()))
+            return check(event, "read", path, path, chain_from(first_frame(frame)))
         return None
 
     def net_target(host: Any, port: Any) -> tuple[list[str], int, str] | None:
@@ -460,26 +496,26 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         hosts = [host, *sorted(resolved.get(host, ()))]
         return hosts, port, f"{host}:{port}"
 
-    def on_connect(event: str, args: tuple[Any, ...]) -> str | None:
+    def on_connect(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         addr = args[1]
         if _type(addr) in (_str, _bytes):
             path = as_path(addr) or ""
-            return check(event, "net", (["unix:" + path], 0), "unix:" + path, chain_from(first_frame()))
+            return check(event, "net", (["unix:" + path], 0), "unix:" + path, chain_from(first_frame(frame)))
         if _type(addr) is not _tuple or len(addr) < 2:
-            return check(event, "net", ([], 0), "<unknown address>", chain_from(first_frame()))
+            return check(event, "net", ([], 0), "<unknown address>", chain_from(first_frame(frame)))
         t = net_target(addr[0], addr[1])
         if t is None:
-            return check(event, "net", ([], 0), "<unverifiable address>", chain_from(first_frame()))
+            return check(event, "net", ([], 0), "<unverifiable address>", chain_from(first_frame(frame)))
         hosts, port, shown = t
         extra = {"via": hosts[1:]} if len(hosts) > 1 else None
-        return check(event, "net", (hosts, port), shown, chain_from(first_frame()), extra)
+        return check(event, "net", (hosts, port), shown, chain_from(first_frame(frame)), extra)
 
-    def on_lookup(event: str, args: tuple[Any, ...]) -> str | None:
+    def on_lookup(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         t = net_target(args[0], args[1] if len(args) > 1 else 0)
         if t is None:
             return None
         hosts, port, shown = t
-        chain = chain_from(first_frame())
+        chain = chain_from(first_frame(frame))
         msg = check(event, "net", (hosts[:1], port), shown, chain)
         if msg is None and hosts[0] and not hosts[0][0].isdigit():
             try:
@@ -491,7 +527,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 pass
         return msg
 
-    def on_exec(event: str, args: tuple[Any, ...]) -> str | None:
+    def on_exec(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         program: Any = ""
         argv: Any = None
         if event == "subprocess.Popen":
@@ -508,7 +544,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             i = 1 if event == "os.spawn" else 0
             program, argv = args[i], args[i + 1]
         program = as_path(program) or "<unverifiable program>"
-        chain = chain_from(first_frame())
+        chain = chain_from(first_frame(frame))
         child = "guarded" if program == shim else "python" if program.rsplit("/", 1)[-1].startswith("python") else None
         msg = check(event, "exec", program, program, chain, {"child": child} if child else None)
         strings = _type(argv) in (_list, _tuple) and all(_type(a) is _str for a in argv)
@@ -530,10 +566,12 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
 
     def pth_owner(fullname: str) -> str:
         root, _, name = fullname.rpartition("/")
+        known = pth_owners.get(name)
+        if known:
+            return known
         if not roots:
             set_roots()
-        found = next((owners(i).get(name) for i, (r, _t) in enumerate(roots) if r == root), None)
-        return found or "unowned:" + name
+        return (owner(root, name) if root in roots else None) or "unowned:" + name
 
     def pth_check(frame: FrameType, source: Any) -> str | None:
         loc = frame.f_locals
@@ -563,21 +601,21 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 "the approved .pth baseline. Review it, then approve it with "
                 "`chainwarden verify --write-baseline FILE` and run with --baseline FILE.")
 
-    def on_compile(event: str, args: tuple[Any, ...]) -> str | None:
-        frame: FrameType | None = getframe(1)
-        while frame is not None and frame.f_code.co_filename == hooks_file:
-            frame = frame.f_back
-        if frame is None:
-            return None
-        if frame.f_code.co_filename == guard_file and frame.f_code.co_name == "_run_program":
-            return None  # the program the user asked to run
-        frame = first_frame()
+    def on_compile(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         if frame is None:
             return None
         code = frame.f_code
         fn = code.co_filename
         if fn in _IMPORTLIB and event == "marshal.loads":
             return None  # the import system reading a bytecode cache
+        if fn == guard_file and code.co_name == "_run_program":
+            return None  # the program the user asked to run
+        if principal(code) == _SELF:
+            frame = first_frame(frame)
+            if frame is None:
+                return None
+            code = frame.f_code
+            fn = code.co_filename
         if fn == "<frozen importlib._bootstrap>" and code.co_name == "_call_with_frames_removed":
             outer = frame.f_back
             if outer is not None and outer.f_code.co_filename in _IMPORTLIB:
@@ -608,12 +646,12 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         fname = args[1] if event == "compile" and len(args) > 1 and _type(args[1]) is _str else None
         return check(event, "dynamic_code", None, shown, chain, {"filename": fname} if fname else None)
 
-    def on_exec_code(event: str, args: tuple[Any, ...]) -> str | None:  # noqa: ARG001
+    def on_exec_code(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:  # noqa: ARG001
         code = args[0]
         fn: Any = getattr(code, "co_filename", None)
         if _type(fn) is not _str or not fn.startswith("<") or fn.startswith("<frozen"):
             return None
-        frame = first_frame()
+        frame = first_frame(frame)
         if frame is not None and frame.f_code.co_filename in (site_file, "<frozen site>") and \
                 frame.f_code.co_name == "addpackage":
             owner = pth_owner(str(frame.f_locals.get("fullname", "")))
@@ -627,21 +665,21 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 todo.extend(k for k in c.co_consts if _type(k) is _type(c))
         return None
 
-    def on_native(event: str, args: tuple[Any, ...]) -> str | None:
+    def on_native(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         name: Any = args[0] if event == "ctypes.dlopen" else args[1] if len(args) > 1 else None
-        frame = first_frame()
+        frame = first_frame(frame)
         if event == "ctypes.dlopen" and name is None and frame is not None and \
                 frame.f_code.co_filename.endswith("/ctypes/__init__.py") and frame.f_code.co_name == "<module>":
             return None  # `import ctypes` opening the running process itself
         shown = name if _type(name) is _str else fsdecode(name) if _type(name) is _bytes else "<process>"
         return check(event, "native", shown, shown, chain_from(frame))
 
-    def on_introspect(event: str, args: tuple[Any, ...]) -> str | None:  # noqa: ARG001
-        return check(event, "introspect", None, event, chain_from(first_frame()))
+    def on_introspect(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:  # noqa: ARG001
+        return check(event, "introspect", None, event, chain_from(first_frame(frame)))
 
-    def on_private(event: str, args: tuple[Any, ...]) -> str | None:
+    def on_private(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         if event == "chainwarden.thread_start":
-            pending_threads[id(args[0])] = (args[0], chain_from(first_frame()))
+            pending_threads[id(args[0])] = (args[0], chain_from(first_frame(frame)))
         elif event == "chainwarden.thread_begin":
             got = pending_threads.pop(id(args[0]), None)
             if got is not None:
@@ -653,13 +691,13 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             set_roots()
         return None
 
-    def on_hook_added(event: str, args: tuple[Any, ...]) -> str | None:  # noqa: ARG001
-        chain = chain_from(first_frame())
+    def on_hook_added(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:  # noqa: ARG001
+        chain = chain_from(first_frame(frame))
         if chain != (APP,):
             tamper("audit-hook-added", "package " + chain[0] + " added an audit hook (it cannot remove the guard's)")
         return None
 
-    handlers: dict[str, Callable[[str, tuple[Any, ...]], str | None]] = {
+    handlers: dict[str, Callable[[str, tuple[Any, ...], FrameType | None], str | None]] = {
         "open": on_open, "socket.connect": on_connect, "socket.sendto": on_connect,
         "socket.getaddrinfo": on_lookup, "socket.gethostbyname": on_lookup,
         "compile": on_compile, "marshal.loads": on_compile, "code.__new__": on_compile,
@@ -682,7 +720,11 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             return None
         busy.add(ident)
         try:
-            return handler(event, args)
+            try:
+                frame: FrameType | None = getframe(2)  # 0 decide, 1 hook, 2 the frame that raised the event
+            except ValueError:  # raised from C with no Python frame (e.g. compiling the `-c` program)
+                frame = None
+            return handler(event, args, frame)
         except Exception as exc:  # noqa: BLE001 - fail closed: a guard bug must not let the event through
             log({"ts": round(now(), 6), "pid": getpid(), "event": event, "capability": "internal-error",
                  "package": "?", "target": type(exc).__name__, "decision": "denied" if enforce else "would-deny"})
@@ -691,7 +733,9 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             busy.discard(ident)
 
     def hook(event: str, args: tuple[Any, ...], _decide: Callable[..., str | None] = decide,
-             _error: type[Exception] = PermissionError) -> None:
+             _handled: frozenset[str] = frozenset(handlers), _error: type[Exception] = PermissionError) -> None:
+        if event not in _handled:
+            return  # most events (attribute reads, id(), imports) end here: one set lookup
         message = _decide(event, args)
         if message is not None:
             del _decide  # the traceback of the PermissionError must not lead back to the guard's state

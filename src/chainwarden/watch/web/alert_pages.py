@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from chainwarden.watch.web import queries
 from chainwarden.watch.web.evidence import items, text, where
-from chainwarden.watch.web.layout import csrf_field, esc, href, row, severity_tag, table, tag
+from chainwarden.watch.web.layout import csrf_field, esc, href, row, severity_tag, table, tag, when
 from chainwarden.watch.web.pages import ALERT_HEAD, NotFoundError, View, alert_rows, release_link, scan_evidence
 
 if TYPE_CHECKING:
@@ -23,13 +23,10 @@ class FormError(ValueError):
 def alerts(store: Store, status: str) -> View:
     status = status if status in (*STATUSES, "all") else "open"
     on = ' class="on"'
-    tabs = "".join(
-        f'<a href="/alerts?status={s}"{on if s == status else ""}>{s}</a>' for s in (*STATUSES, "all")
-    )
+    tabs = "".join(f'<a href="/alerts?status={s}"{on if s == status else ""}>{s}</a>' for s in (*STATUSES, "all"))
     found = store.alerts(limit=500, status="" if status == "all" else status)
-    content = (
-        f'<h1>Alerts</h1><nav class="tabs" aria-label="status">{tabs}</nav>'
-        + table(ALERT_HEAD, alert_rows(found), f"No {status} alerts." if status != "all" else "No alerts.")
+    content = f'<h1>Alerts</h1><nav class="tabs" aria-label="status">{tabs}</nav>' + table(
+        ALERT_HEAD, alert_rows(found), f"No {status} alerts." if status != "all" else "No alerts."
     )
     return View("Alerts", "alerts", content)
 
@@ -57,13 +54,13 @@ def _payload_facts(alert: Alert) -> str:
     if fixed:
         facts.append(("Fixed in", esc(", ".join(fixed))))
     if text(payload, "uploaded"):
-        facts.append(("Uploaded", esc(text(payload, "uploaded"))))
+        facts.append(("Uploaded", when(text(payload, "uploaded"))))
     cooldown = payload.get("cooldown")
     if isinstance(cooldown, dict) and text(cooldown, "text"):
         holding = cooldown.get("holding") is True
         label = tag("holding it back", "v-allowed") if holding else tag("past the cooldown", "v-blocked")
         facts.append(("Cooldown", f"{label} {esc(text(cooldown, 'text'))}"))
-    facts.append(("Created", esc(alert.created)))
+    facts.append(("Created", when(alert.created)))
     delivery = f"delivered {alert.delivered}" if alert.delivered else f"not delivered yet ({alert.attempts} attempt(s))"
     if alert.last_error:
         delivery += f"; last error: {alert.last_error}"
@@ -75,8 +72,8 @@ def _payload_facts(alert: Alert) -> str:
 def _status_panel(store: Store, alert: Alert, csrf: str) -> str:
     state = f"<p>Status: {tag(alert.status, f'st-{alert.status}')}"
     if alert.status != "open":
-        when = queries.ack_time(store, alert.id)
-        state += f' <span class="muted">{esc(when)}</span>'
+        ack = queries.ack_time(store, alert.id)
+        state += f" {when(ack)}"
         if alert.ack_reason:
             state += f"</p><p>Reason: {esc(alert.ack_reason)}"
     state += "</p>"
@@ -100,7 +97,7 @@ def _status_panel(store: Store, alert: Alert, csrf: str) -> str:
         f'maxlength="{MAX_REASON}" placeholder="Why this alert does not apply (required)"></textarea>'
         '<p><button class="danger" type="submit">Ignore</button></p></form>'
     )
-    return f'<div class="panel">{state}</div>{acknowledge}{ignore}'
+    return f'<div class="panel">{state}</div><div class="actions">{acknowledge}{ignore}</div>'
 
 
 def alert_page(store: Store, alert_id: int, csrf: str) -> View:
@@ -123,9 +120,10 @@ def alert_page(store: Store, alert_id: int, csrf: str) -> View:
     ]
     content = (
         f"<h1>Alert #{alert.id}: {esc(title)}</h1>"
+        f'<div class="panel">{_payload_facts(alert)}</div>'
+        + (f"<h2>What to do</h2><p>{esc(text(payload, 'advice'))}</p>" if text(payload, "advice") else "")
+        + "<h2>Response</h2>"
         + _status_panel(store, alert, csrf)
-        + f'<div class="panel">{_payload_facts(alert)}</div>'
-        + (f'<h2>What to do</h2><p>{esc(text(payload, "advice"))}</p>' if text(payload, "advice") else "")
         + "<h2>Exposed projects</h2>"
         + _projects(payload)
         + ("<h2>What changed</h2><ul>" + "".join(f"<li>{esc(c)}</li>" for c in changed) + "</ul>" if changed else "")

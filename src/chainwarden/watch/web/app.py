@@ -242,7 +242,7 @@ class Handler(BaseHTTPRequestHandler):
         auth = self.server.auth
         header = self.headers.get("Authorization")
         if header is not None:
-            if not auth.bearer_ok(header):
+            if auth.throttled() or not auth.bearer_ok(header):
                 auth.record_failure()
                 raise Unauthorized
             return Request(method, path, params, form, None, bearer=True)
@@ -287,7 +287,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _chrome(self, request: Request) -> Chrome:
         csrf = self.server.auth.csrf_for(request.session) if request.session is not None else ""
-        return Chrome(csrf, queries.open_alerts(self.server.store), request.params.get("q", ""))
+        query = request.params.get("q", "") if request.path == "/search" else ""
+        return Chrome(csrf, queries.open_alerts(self.server.store), query)
 
     def _page(self, request: Request, view: pages.View, flash: str = "", *, bad: bool = False) -> Response:
         markup = page(view.title, view.content, active=view.active, chrome=self._chrome(request), flash=flash, bad=bad)

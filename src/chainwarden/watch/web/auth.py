@@ -47,9 +47,7 @@ class Session:
 class Auth:
     """Checks tokens, issues and verifies session cookies and CSRF tokens."""
 
-    def __init__(
-        self, token: str, *, lifetime: int = SESSION_SECONDS, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, token: str, *, lifetime: int = SESSION_SECONDS, clock: Callable[[], float] = time.time) -> None:
         if len(token) < MIN_TOKEN_LENGTH:
             raise TokenError(f"the dashboard token must be at least {MIN_TOKEN_LENGTH} characters")
         self._digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()

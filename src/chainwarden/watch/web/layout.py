@@ -8,6 +8,7 @@ the page with injected `<style>` or load anything from the network.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import html
 from dataclasses import dataclass
@@ -48,8 +49,9 @@ a.tile{display:block;color:var(--fg)}a.tile:hover{text-decoration:none;border-co
 .tile.alarm{border-color:var(--high)}.tile.alarm .n{color:var(--high)}
 table{border-collapse:collapse;width:100%;background:var(--panel);border:1px solid var(--line);border-radius:8px}
 th,td{border-bottom:1px solid var(--line);padding:.35rem .6rem;text-align:left;vertical-align:top}
-th{font-size:.8rem;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
-tr:last-child td{border-bottom:none}td.nw{white-space:nowrap}
+th{font-size:.8rem;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em;white-space:nowrap}
+tr:last-child td{border-bottom:none}td.nw,.nw{white-space:nowrap}
+td ul{margin:0;padding-left:1rem}
 code,pre{font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 code{background:var(--code);padding:.05rem .3rem;border-radius:4px}
 pre{background:var(--code);padding:.6rem .8rem;border-radius:6px;overflow-x:auto;white-space:pre-wrap;margin:.4rem 0}
@@ -64,9 +66,10 @@ border:1px solid currentColor;white-space:nowrap}
 .risk{display:inline-block;width:.8rem;height:.8rem;border-radius:50%;margin-right:.35rem;vertical-align:-.05rem;
 background:var(--unknown)}
 .risk.blocked{background:var(--high)}.risk.warn{background:var(--medium)}.risk.clean{background:var(--ok)}
-.risk.error{background:var(--error)}.risk.unseen{background:var(--unknown)}
+.risk.error{background:var(--error)}.risk.unseen{background:var(--unknown)}.risk.pending{background:var(--low)}
 svg.bar rect.blocked{fill:var(--high)}svg.bar rect.warn{fill:var(--medium)}svg.bar rect.clean{fill:var(--ok)}
 svg.bar rect.error{fill:var(--error)}svg.bar rect.unseen{fill:var(--unknown)}
+svg.bar rect.pending{fill:var(--low)}
 ul.legend{display:flex;gap:1rem;list-style:none;padding:0;margin:.3rem 0;flex-wrap:wrap;font-size:.9rem}
 ul.tree,ul.tree ul{list-style:none;margin:0;padding-left:1.3rem}
 ul.tree{padding-left:0}
@@ -86,6 +89,8 @@ dl.facts{display:grid;grid-template-columns:minmax(6rem,max-content) minmax(0,1f
 dl.facts dt{color:var(--muted);max-width:14rem}dl.facts dd{margin:0}
 ol.stages{margin:.3rem 0;padding-left:1.4rem}
 form.inline{display:inline}
+.actions{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:.8rem}
+.actions form.act{margin:0}
 form.act{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem;margin:.6rem 0}
 form.act label{display:block;font-weight:600;margin-bottom:.3rem}
 textarea,input[type=text],input[type=password],select{font:inherit;border:1px solid var(--line);border-radius:6px;
@@ -139,6 +144,18 @@ def href(*parts: str, **params: str) -> str:
 
 def link(text: str, *parts: str) -> str:
     return f'<a href="{href(*parts)}">{esc(text)}</a>'
+
+
+def when(iso: str) -> str:
+    """An ISO 8601 UTC timestamp as `2026-03-24 10:52 UTC` (the exact value in `datetime`)."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return esc(iso or "-")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    shown = moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.tzinfo is not None else "")
+    return f'<time class="nw" datetime="{esc(iso)}">{shown}</time>'
 
 
 def tag(text: str, css: str) -> str:
@@ -241,4 +258,5 @@ __all__ = [
     "table",
     "tag",
     "verdict_tag",
+    "when",
 ]

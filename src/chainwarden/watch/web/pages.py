@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chainwarden.watch.web import evidence, queries
-from chainwarden.watch.web.layout import esc, href, link, row, severity_tag, table, tag, verdict_tag
+from chainwarden.watch.web.layout import esc, href, link, row, severity_tag, table, tag, verdict_tag, when
 
 if TYPE_CHECKING:
     from chainwarden.watch.store import Alert, Release, Store
@@ -32,15 +32,15 @@ class View:
 
 
 def release_link(name: str, version: str) -> str:
-    return f'<a href="{href("releases", name, version)}">{esc(name)} {esc(version)}</a>'
+    return f'<a class="nw" href="{href("releases", name, version)}">{esc(name)} {esc(version)}</a>'
 
 
 def alert_rows(alerts: list[Alert]) -> list[str]:
     return [
         row(
             f'<a href="{href("alerts", str(a.id))}">#{a.id}</a>',
-            f'<span class="nw">{esc(a.created)}</span>',
-            esc(a.kind),
+            when(a.created),
+            f'<span class="nw">{esc(a.kind)}</span>',
             release_link(a.name, a.version),
             esc(str(a.payload.get("title", "")) if isinstance(a.payload, dict) else ""),
             tag(a.status, f"st-{a.status}"),
@@ -73,7 +73,7 @@ def overview(store: Store) -> View:
     blocked = [
         row(
             release_link(r.name, r.version),
-            f'<span class="nw">{esc(r.first_seen)}</span>',
+            when(r.first_seen),
             severity_tag(r.worst),
             esc(r.summary),
         )
@@ -114,20 +114,27 @@ def projects(store: Store) -> View:
         tally = dict.fromkeys(queries.RISK_ORDER, 0)
         for name, _ in deps:
             tally[_risk_of(risks, name)] += 1
-        chips = " ".join(
-            f"{_risk_dot(r)}{n}" for r, n in tally.items() if n and r != "unseen"
-        ) or '<span class="muted">nothing flagged</span>'
+        chips = (
+            " ".join(f"{_risk_dot(r)}{n}" for r, n in tally.items() if n and r != "unseen")
+            or '<span class="muted">nothing flagged</span>'
+        )
         direct_count = sum(1 for _, d in deps if d)
         rows.append(
             row(
                 link(path, "projects", str(pid)),
                 f"{len(deps)} <span class='muted'>({direct_count} direct)</span>",
                 chips,
-                f'<span class="nw">{esc(refreshed)}</span>',
+                when(refreshed),
             )
         )
-    content = "<h1>Projects</h1>" + _legend() + table(
-        ("Project", "Dependencies", "Risk", "Refreshed"), rows, "No project is watched yet: run `chainwarden watch`."
+    content = (
+        "<h1>Projects</h1>"
+        + _legend()
+        + table(
+            ("Project", "Dependencies", "Risk", "Refreshed"),
+            rows,
+            "No project is watched yet: run `chainwarden watch`.",
+        )
     )
     return View("Projects", "projects", content)
 
@@ -186,12 +193,12 @@ def project(store: Store, project_id: int) -> View:
     indirect = [d for d in deps if not d[4]]
     tree = (
         f'<ul class="tree"><li><span class="node root">{esc(path)}</span><ul>'
-        f'{branch("direct dependencies", direct)}{branch("indirect (from the lock or environment)", indirect)}'
+        f"{branch('direct dependencies', direct)}{branch('indirect (from the lock or environment)', indirect)}"
         "</ul></li></ul>"
     )
     content = (
         f"<h1>{esc(path)}</h1>"
-        f'<p class="muted">{len(deps)} dependencies · refreshed {esc(refreshed)}</p>'
+        f'<p class="muted">{len(deps)} dependencies · refreshed {when(refreshed)}</p>'
         f'<div class="panel">{_risk_bar(tally)}{_legend()}</div>'
         "<h2>Dependency graph</h2>"
         '<p class="muted">Each package is coloured by the worst verdict of the new releases the watcher has seen.</p>'
@@ -228,7 +235,7 @@ def _release_table(store: Store, releases: list[Release], empty: str) -> str:
     rows = [
         row(
             release_link(r.name, r.version),
-            f'<span class="nw">{esc(r.first_seen)}</span>',
+            when(r.first_seen),
             verdict_tag(r.verdict, r.state),
             severity_tag(r.worst),
             _changed(diffs.get((r.name, r.version), [])),
@@ -273,12 +280,12 @@ def release(store: Store, name: str, version: str) -> View:
         ("Verdict", verdict_tag(rel.verdict, rel.state)),
         ("Worst finding", severity_tag(rel.worst)),
         ("Summary", esc(rel.summary or "-")),
-        ("First seen", esc(rel.first_seen)),
-        ("Uploaded", esc(rel.uploaded or "unknown")),
+        ("First seen", when(rel.first_seen)),
+        ("Uploaded", when(rel.uploaded) if rel.uploaded else "unknown"),
     ]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts)
     alerts = [
-        row(f'<a href="{href("alerts", str(i))}">#{i}</a>', esc(kind), tag(status, f"st-{status}"), esc(created))
+        row(f'<a href="{href("alerts", str(i))}">#{i}</a>', esc(kind), tag(status, f"st-{status}"), when(created))
         for i, kind, status, created in queries.alerts_for(store, name, version)
     ]
     exposed = [row(esc(p), esc(v or "-"), esc(s or "-")) for p, v, s in store.exposed_projects(name)]

@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from chainwarden.watch.store import Store
 
 _RELEASE_COLUMNS = "name, version, first_seen, uploaded, state, verdict, worst, summary"
-RISK_ORDER = ("blocked", "error", "warn", "clean", "unseen")
+RISK_ORDER = ("blocked", "error", "warn", "pending", "clean", "unseen")
 RISK_LABEL = {
     "blocked": "a release was blocked",
     "error": "a scan failed",
     "warn": "findings below the threshold",
+    "pending": "a new release waits for its scan",
     "clean": "scanned, nothing notable",
     "unseen": "no new release seen yet",
 }
@@ -46,6 +47,7 @@ class PackageRisk:
     seen: int = 0
     blocked: list[str] = field(default_factory=list)
     failed: int = 0
+    pending: int = 0
     worst: str = ""
     latest: str = ""
 
@@ -57,6 +59,8 @@ class PackageRisk:
             return "error"
         if self.worst and Severity.parse(self.worst) >= Severity.MEDIUM:
             return "warn"
+        if self.pending:
+            return "pending"
         return "clean" if self.seen else "unseen"
 
 
@@ -108,6 +112,8 @@ def package_risks(store: Store, project_id: int | None = None) -> dict[str, Pack
             risk.blocked.append(rel.version)
         if rel.state == "failed":
             risk.failed += 1
+        if rel.state in ("new", "scanning"):
+            risk.pending += 1
         if rel.worst and _severity(rel.worst) > _severity(risk.worst):
             risk.worst = rel.worst
         if rel.first_seen >= newest.get(rel.name, ""):
