@@ -34,8 +34,11 @@ def test_no_command_is_an_error() -> None:
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     for command in COMMANDS:
-        assert main([command.NAME, "--help"]) == 0
-        assert command.NAME in capsys.readouterr().out
+        assert main([command.name, "--help"]) == 0
+        assert command.name in capsys.readouterr().out
+    assert main(["--help"]) == 0
+    listing = capsys.readouterr().out
+    assert all(command.name in listing for command in COMMANDS)
 
 
 def test_scan_clean_directory(tmp_path: Path) -> None:

@@ -22,8 +22,9 @@ from chainwarden.advisories.model import (
     Event,
     EventKind,
     Range,
-    RangeType,
+    event_kind,
     parse_advisory,
+    range_type,
 )
 from chainwarden.paths import default_cache_dir
 
@@ -221,11 +222,19 @@ class AdvisoryDatabase:
         return out
 
 
+def _event_kind(text: str) -> EventKind:
+    kind = event_kind(text)
+    if kind is None:
+        msg = f"unknown range event {text!r}"
+        raise ValueError(msg)
+    return kind
+
+
 def _ranges(text: str) -> tuple[Range, ...]:
     try:
         raw = json.loads(text)
         return tuple(
-            Range(RangeType(kind), tuple(Event(EventKind(event), value) for event, value in events))
+            Range(range_type(kind), tuple(Event(_event_kind(event), value) for event, value in events))
             for kind, events in raw
         )
     except (ValueError, TypeError) as exc:

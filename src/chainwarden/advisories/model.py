@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -38,6 +39,21 @@ class RangeType(enum.StrEnum):
 
 
 _EVENT_KINDS = {kind.value: kind for kind in EventKind}
+_RANGE_TYPES = {kind.value: kind for kind in RangeType}
+
+
+def event_kind(text: str) -> EventKind | None:
+    return _EVENT_KINDS.get(text)
+
+
+def range_type(text: str) -> RangeType:
+    return _RANGE_TYPES.get(text, RangeType.OTHER)
+
+
+@lru_cache(maxsize=65536)
+def package_key(name: str) -> str:
+    """The canonical PyPI name (cached: the same few names are asked about again and again)."""
+    return canonicalize_name(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +105,7 @@ class Advisory:
         return f"https://osv.dev/vulnerability/{self.id}"
 
     def affected_for(self, name: str) -> tuple[Affected, ...]:
-        key = canonicalize_name(name)
+        key = package_key(name)
         return tuple(a for a in self.affected if a.name == key and a.ecosystem == PYPI)
 
 
@@ -120,12 +136,7 @@ def _events(raw: object) -> tuple[Event, ...]:
 def _range(raw: object) -> Range | None:
     if not isinstance(raw, dict):
         return None
-    kind = _str(raw.get("type"))
-    try:
-        rtype = RangeType(kind)
-    except ValueError:
-        rtype = RangeType.OTHER
-    return Range(rtype, _events(raw.get("events")))
+    return Range(range_type(_str(raw.get("type"))), _events(raw.get("events")))
 
 
 def _affected(raw: object) -> Affected | None:
@@ -140,7 +151,7 @@ def _affected(raw: object) -> Affected | None:
     ranges = raw.get("ranges")
     parsed = [_range(r) for r in ranges] if isinstance(ranges, list) else []
     return Affected(
-        name=canonicalize_name(name),
+        name=package_key(name),
         ecosystem=_str(package.get("ecosystem")),
         ranges=tuple(r for r in parsed if r is not None),
         versions=_strs(raw.get("versions")),

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from chainwarden.analyzers.base import Analyzer, ArtifactView
 from chainwarden.analyzers.python import capabilities as cap
-from chainwarden.analyzers.python.facts import MODULE_SCOPE, PTH, PYC, PyFacts
+from chainwarden.analyzers.python.facts import MODULE_SCOPE, PYC, PyFacts
 from chainwarden.analyzers.python.package import Node, Package
 from chainwarden.analyzers.python.reach import Reached, reach, roots
 from chainwarden.analyzers.python.reader import read_facts
 from chainwarden.analyzers.python.score import dedupe, findings_for, units
 from chainwarden.models import ArtifactKind, Evidence, Finding, Location, MemberKind, Severity, Trigger
+from chainwarden.rules import Rule
 from chainwarden.rules import python as rules
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class PythonAnalyzer(Analyzer[PyFacts]):
     version: ClassVar[str] = "1"
     facts_type: ClassVar[type[PyFacts]] = PyFacts
 
-    def select(self, member: Member, view: ArtifactView) -> bool:
+    def select(self, member: Member, view: ArtifactView) -> bool:  # noqa: ARG002 - the interface's signature
         if member.kind is not MemberKind.FILE:
             return False
         path = member.path
@@ -69,8 +70,8 @@ class PythonAnalyzer(Analyzer[PyFacts]):
         return dedupe(found)
 
 
-def _finding(
-    rule: rules.Rule, severity: Severity, view: ArtifactView, path: str, line: int, message: str, **kw: object
+def _finding(  # noqa: PLR0917 - one call shape for every file-level finding
+    rule: Rule, severity: Severity, view: ArtifactView, path: str, line: int, message: str, **kw: object
 ) -> Finding:
     return Finding(
         rule_id=rule.id,
@@ -99,9 +100,7 @@ def _file_findings(pkg: Package, reached: dict[Node, Reached], view: ArtifactVie
                         trigger=_trigger(reached, path),
                     )
                 )
-            elif (path.endswith((".py", ".pyw")) and f.kind != PTH) or f.kind not in {PTH}:
-                if path.endswith(".pth"):
-                    continue
+            elif path.endswith((".py", ".pyw")):
                 severity = Severity.MEDIUM if problem.kind == "too-complex" else Severity.LOW
                 out.append(
                     _finding(

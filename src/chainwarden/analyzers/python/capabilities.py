@@ -240,9 +240,11 @@ _STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
             "glitch.me",
             "repl.co",
         ),
-        r"discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|hooks\.slack\.com|\.ngrok\.|ngrok-free|pastebin\.com"
-        r"|transfer\.sh|webhook\.site|pipedream\.net|canarytokens|dnslog\.|ceye\.io|interact\.sh|interactsh|oastify"
-        r"|burpcollaborator|requestcatcher|beeceptor|hookbin|glitch\.me|repl\.co",
+        (
+            r"discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|hooks\.slack\.com|\.ngrok\.|ngrok-free|pastebin\.com"
+            r"|transfer\.sh|webhook\.site|pipedream\.net|canarytokens|dnslog\.|ceye\.io|interact\.sh|interactsh|oastify"
+            r"|burpcollaborator|requestcatcher|beeceptor|hookbin|glitch\.me|repl\.co"
+        ),
         EXFIL_ENDPOINT,
     ),
     (

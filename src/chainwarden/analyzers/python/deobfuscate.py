@@ -273,7 +273,7 @@ class Evaluator:
             return str(value.data)
         raise Unknown
 
-    def _binop(self, node: ast.BinOp, local: Mapping[str, Value], depth: int) -> Value:
+    def _binop(self, node: ast.BinOp, local: Mapping[str, Value], depth: int) -> Value:  # noqa: PLR0911 - one per operator
         left = self._eval(node.left, local, depth + 1)
         right = self._eval(node.right, local, depth + 1)
         a, b = left.data, right.data
@@ -298,6 +298,14 @@ class Evaluator:
             return Value(a % b, stages)
         raise Unknown
 
+    def _int_or_none(self, node: ast.expr | None, local: Mapping[str, Value], depth: int) -> int | None:
+        if node is None:
+            return None
+        value = self._eval(node, local, depth + 1).data
+        if not isinstance(value, int):
+            raise Unknown
+        return value
+
     def _subscript(self, node: ast.Subscript, local: Mapping[str, Value], depth: int) -> Value:
         base = self._eval(node.value, local, depth + 1)
         seq = base.data
@@ -305,11 +313,8 @@ class Evaluator:
             raise Unknown
         sl = node.slice
         if isinstance(sl, ast.Slice):
-            parts = [None if p is None else self._eval(p, local, depth + 1).data for p in (sl.lower, sl.upper, sl.step)]
-            if not all(p is None or isinstance(p, int) for p in parts):
-                raise Unknown
-            lo, hi, step = parts  # type: ignore[misc]
-            out = seq[lo:hi:step]  # type: ignore[misc]
+            lo, hi, step = (self._int_or_none(p, local, depth) for p in (sl.lower, sl.upper, sl.step))
+            out = seq[lo:hi:step]
             if step == -1 and lo is None and hi is None and isinstance(out, str | bytes):
                 return Value(out, (*base.stages, DecodedStage("reverse", preview(out))))
             return Value(out, base.stages)
@@ -329,13 +334,15 @@ class Evaluator:
             return self._method(receiver, func.attr, node, local, depth)
         if (
             name == "map"
-            and len(node.args) == 2
+            and len(node.args) == 2  # noqa: PLR2004 - map(fn, iterable)
             and isinstance(node.args[0], ast.Name)
             and node.args[0].id in {"chr", "ord"}
         ):
             source = self._eval(node.args[1], local, depth + 1)
-            fn = chr if node.args[0].id == "chr" else ord
-            return Value(tuple(Value(fn(v.data)) for v in _items(source)), source.stages)  # type: ignore[arg-type]
+            items = _items(source)
+            if node.args[0].id == "chr":
+                return Value(tuple(Value(chr(_int(v))) for v in items), source.stages)
+            return Value(tuple(Value(ord(_char(v))) for v in items), source.stages)
         args = [self._eval(a, local, depth + 1) for a in node.args if not isinstance(a, ast.Starred)]
         if name in _DECODERS:
             method, fn = _DECODERS[name]
@@ -344,13 +351,13 @@ class Evaluator:
             out = fn(as_bytes(args[0].data))
             return _stage(args[0], method, _bound(out))
         if name in {"codecs.decode", "codecs.encode"} and len(args) >= 2 and isinstance(args[1].data, str):  # noqa: PLR2004
-            method = _CODEC_METHODS.get(args[1].data.lower().replace("-", "_"))
-            if method is None:
+            codec = _CODEC_METHODS.get(args[1].data.lower().replace("-", "_"))
+            if codec is None:
                 return args[0]
             src = args[0].data
             if not isinstance(src, str | bytes):
                 raise Unknown
-            return _stage(args[0], method, _bound(apply_codec(method, src)))
+            return _stage(args[0], codec, _bound(apply_codec(codec, src)))
         if name == "marshal.loads" and args:
             return _stage(args[0], "marshal (not loaded)", marshal_strings(as_bytes(args[0].data)))
         if name in {"str", "bytes", "bytearray"}:
@@ -459,7 +466,7 @@ class Evaluator:
             name = self._resolve(node.func)
             args = [self._eval(a, local, depth + 1) for a in node.args]
             if name == "range" and all(isinstance(a.data, int) for a in args) and 1 <= len(args) <= 3:  # noqa: PLR2004
-                rng = range(*[a.data for a in args])  # type: ignore[misc]
+                rng = range(*[_int(a) for a in args])
                 if len(rng) > MAX_ITEMS:
                     raise Unknown
                 return tuple(Value(i) for i in rng)
@@ -553,3 +560,15 @@ def _bind(target: ast.expr, item: Value, scope: dict[str, Value]) -> None:
 
 def _truthy(value: Value) -> bool:
     return bool(value.data)
+
+
+def _int(value: Value) -> int:
+    if isinstance(value.data, int):
+        return value.data
+    raise Unknown
+
+
+def _char(value: Value) -> str | bytes:
+    if isinstance(value.data, str | bytes) and len(value.data) == 1:
+        return value.data
+    raise Unknown

@@ -55,18 +55,18 @@ _DEVNULL = frozenset({"subprocess.DEVNULL", "os.devnull"})
 #: anything else (local objects) only get the cheap URL-method check.
 _INTERESTING_HEADS = frozenset(
     {
-        *"os subprocess socket urllib urllib2 urllib3 requests httpx aiohttp http ftplib smtplib telnetlib".split(),
-        *"paramiko websocket websockets pycurl dns discord_webhook tornado asyncio pty commands threading".split(),
-        *"multiprocessing atexit _thread thread signal getpass platform uuid shutil tarfile zipfile marshal".split(),
-        *"pickle base64 binascii zlib bz2 lzma gzip codecs importlib runpy types Crypto Cryptodome".split(),
-        *"cryptography nacl rsa pyaes io json copy pprint sys wget treq grequests niquests site pip".split(),
-        *"exec eval compile open getattr __import__ dict str repr list bytes bytearray chr map".split(),
+        *"os subprocess socket urllib urllib2 urllib3 requests httpx aiohttp http ftplib smtplib telnetlib".split(),  # noqa: SIM905 - word lists
+        *"paramiko websocket websockets pycurl dns discord_webhook tornado asyncio pty commands threading".split(),  # noqa: SIM905 - word lists
+        *"multiprocessing atexit _thread thread signal getpass platform uuid shutil tarfile zipfile marshal".split(),  # noqa: SIM905 - word lists
+        *"pickle base64 binascii zlib bz2 lzma gzip codecs importlib runpy types Crypto Cryptodome".split(),  # noqa: SIM905 - word lists
+        *"cryptography nacl rsa pyaes io json copy pprint sys wget treq grequests niquests site pip".split(),  # noqa: SIM905 - word lists
+        *"exec eval compile open getattr __import__ dict str repr list bytes bytearray chr map".split(),  # noqa: SIM905 - word lists
     }
 )
 
 _LEAF_FIELDS = frozenset(
-    {"annotation", "returns"} |
-    {
+    {"annotation", "returns"}
+    | {
         "ctx",
         "id",
         "attr",
@@ -292,12 +292,13 @@ class _Walker:
             if self._resolve(node.iter) == "os.environ":  # type: ignore[attr-defined]
                 self._signal(scope, cap.ENV_DUMP, "iterates os.environ", node.iter)  # type: ignore[attr-defined]
         elif t is ast.Subscript:
-            sl = node.slice  # type: ignore[attr-defined]
+            sub: ast.Subscript = node  # type: ignore[assignment]
+            sl = sub.slice
             if (
                 type(sl) is ast.Constant
                 and sl.value in cap.SYSINFO_VARIABLES
-                and self._resolve(node.value) == "os.environ"
-            ):  # type: ignore[attr-defined]
+                and self._resolve(sub.value) == "os.environ"
+            ):
                 self._signal(scope, cap.SYSTEM_INFO, f"os.environ[{sl.value!r}]", node)
         elif t is ast.Dict:
             for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
@@ -375,7 +376,7 @@ class _Walker:
                 return args[0].value
             if (
                 fn == "getattr"
-                and len(args) >= 2
+                and len(args) >= 2  # noqa: PLR2004 - getattr(obj, name)
                 and isinstance(args[1], ast.Constant)
                 and isinstance(args[1].value, str)
             ):
@@ -406,9 +407,10 @@ class _Walker:
             if name:  # relative import: inside the package
                 scope.calls.add(name)
             return
-        if head not in _STDLIB and (head in self.defined or head in self.aliases):
-            scope.calls.add(name)
-        elif self.class_stack and name.startswith(self.class_stack[-1] + "."):
+        written = _leftmost(node.func)
+        if (head not in _STDLIB and (written in self.defined or written in self.aliases)) or (
+            self.class_stack and name.startswith(self.class_stack[-1] + ".")
+        ):
             scope.calls.add(name)
         if head not in _INTERESTING_HEADS and head not in self.aliases:
             if node.args and type(node.func) is ast.Attribute:
@@ -428,7 +430,7 @@ class _Walker:
             isinstance(node.func, ast.Attribute) and node.func.attr in {"submit", "run_in_executor"}
         ):
             self._spawn(node, name, scope)
-        elif name == "marshal.loads" or name == "pickle.loads":
+        elif name in {"marshal.loads", "pickle.loads"}:
             self._signal(scope, cap.PACKED, name, node)
         elif name == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):  # noqa: PLR2004
             if self._resolve(node.args[0]) in {"__builtins__", "builtins", "__builtin__"}:
@@ -519,10 +521,10 @@ class _Walker:
         if isinstance(command, ast.List | ast.Tuple):
             self._argv(command.elts, node, scope)
             return
-        value = self._lookup(scope).evaluate(command)
-        text = as_text(value) if value is not None else None
-        if text is not None:
-            self._shell(text, value.stages if value else (), node, scope)
+        folded = self._lookup(scope).evaluate(command)
+        text = as_text(folded) if folded is not None else None
+        if text is not None and folded is not None:
+            self._shell(text, folded.stages, node, scope)
 
     def _argv(self, elts: list[ast.expr], node: ast.Call, scope: _ScopeState) -> None:
         evaluator = self._lookup(scope)
@@ -686,6 +688,13 @@ class _Walker:
         line = getattr(node, "lineno", 0)
         snippet = self._snippet(line, getattr(node, "col_offset", 0))
         scope.signals.append(Signal(tag, detail[:160], line, snippet, stages))
+
+
+def _leftmost(node: ast.expr) -> str:
+    """The name an attribute chain starts from (`a` for `a.b.c`), or ""."""
+    while type(node) is ast.Attribute:
+        node = node.value  # type: ignore[attr-defined]
+    return node.id if type(node) is ast.Name else ""  # type: ignore[attr-defined]
 
 
 def _is_main_guard(test: ast.expr) -> bool:

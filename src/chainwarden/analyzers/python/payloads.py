@@ -27,7 +27,7 @@ _CODE_HINT = re.compile(r"^\s*(?:import |from \S+ import |exec\(|eval\(|def |cla
 _PYTHON_C = re.compile(r"python[0-9.]*(?:\.exe)?\s+-c\s", re.IGNORECASE)
 
 
-def _layer(data: bytes) -> tuple[str, bytes] | None:
+def _layer(data: bytes) -> tuple[str, bytes] | None:  # noqa: PLR0911 - one per encoding
     stripped = data.strip()
     for magic, method in _MAGIC:
         if stripped.startswith(magic):

@@ -4,10 +4,13 @@ and return its facts. This is what the analyzer's `extract` runs in worker proce
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
 from chainwarden.analyzers.python.extract import extract_python
-from chainwarden.analyzers.python.facts import PyFacts
 from chainwarden.analyzers.python.special import is_pyc, pth_facts, pyc_facts, pyproject_facts
+
+if TYPE_CHECKING:
+    from chainwarden.analyzers.python.facts import PyFacts
 
 _UNPARSED = frozenset({"syntax-error", "undecodable", "too-complex"})
 

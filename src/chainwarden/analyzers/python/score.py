@@ -27,7 +27,7 @@ _RUN = frozenset({cap.PROCESS, cap.MAKE_EXECUTABLE, cap.DYNAMIC_CODE})
 _BINARY = frozenset({cap.EXECUTABLE_FILE, cap.MAKE_EXECUTABLE, cap.SHELL_DOWNLOAD, cap.DOWNLOAD})
 _MAX_LISTED = 8
 C, H, M, L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
-I, S, P, E, X = Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT, Trigger.CALL
+INTERP, S, P, E, X = Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT, Trigger.CALL
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,7 @@ def _closure(pkg: Package, root: Node, covered: set[Node]) -> list[Hit]:
 # -- rules ------------------------------------------------------------------------------------
 
 
-def _by_trigger(trigger: Trigger, table: dict[Trigger, Severity]) -> Severity | None:
+def _by_trigger(trigger: Trigger, table: dict[Trigger, Severity | None]) -> Severity | None:
     return table.get(trigger)
 
 
@@ -118,23 +118,23 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
 
     network = k & {cap.NETWORK, cap.SHELL_DOWNLOAD, cap.DOWNLOAD}
     if cap.DECODE_EXEC in k:
-        add(rules.DECODE_EXEC, _by_trigger(t, {I: C, S: C, P: C, E: H, X: M}), (cap.DECODE_EXEC,), bump=False)
+        add(rules.DECODE_EXEC, _by_trigger(t, {INTERP: C, S: C, P: C, E: H, X: M}), (cap.DECODE_EXEC,), bump=False)
     downloads_and_runs = network and unit.together(_FETCH, _RUN, _BINARY)
     if cap.REMOTE_CODE in k or downloads_and_runs:
         tags = (cap.REMOTE_CODE,) if cap.REMOTE_CODE in k else (*sorted(network), cap.MAKE_EXECUTABLE, cap.PROCESS)
-        add(rules.REMOTE_CODE, _by_trigger(t, {I: C, S: C, P: C, E: M, X: L}), tags, bump=False)
+        add(rules.REMOTE_CODE, _by_trigger(t, {INTERP: C, S: C, P: C, E: M, X: L}), tags, bump=False)
     secrets = k & {cap.SECRETS, cap.ENV_DUMP}
     if t in _AUTO and network and (secrets or ({cap.SECRETS_WEAK, cap.SYSTEM_INFO} <= k)):
         add(
             rules.EXFILTRATION,
-            _by_trigger(t, {I: C, S: C, P: C, E: M}),
+            _by_trigger(t, {INTERP: C, S: C, P: C, E: M}),
             (*sorted(network), *sorted(secrets or {cap.SECRETS_WEAK})),
         )
-    elif t in {I, S, P} and network and cap.SYSTEM_INFO in k:
+    elif t in {INTERP, S, P} and network and cap.SYSTEM_INFO in k:
         add(rules.EXFILTRATION, H, (*sorted(network), cap.SYSTEM_INFO))
     if cap.CHILD_INTERPRETER in k and t in _AUTO:
         detached = cap.DETACHED in k
-        table = {I: C, S: H if detached else L, P: H if detached else M, E: M if detached else None}
+        table = {INTERP: C, S: H if detached else L, P: H if detached else M, E: M if detached else None}
         add(
             rules.CHILD_INTERPRETER,
             _by_trigger(t, table),
@@ -145,11 +145,11 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
     if cap.SECRETS in k and not network and t in _AUTO - {E}:
         severity = H if k & {cap.ARCHIVE, cap.ENCRYPT} else M
         add(rules.CREDENTIAL_ACCESS, severity, (cap.SECRETS,))
-    if network and t in {I, S, P} and not secrets:
-        severity = H if t is I or cap.EXFIL_ENDPOINT in k else M
+    if network and t in {INTERP, S, P} and not secrets:
+        severity = H if t is INTERP or cap.EXFIL_ENDPOINT in k else M
         add(rules.AUTO_NETWORK, severity, tuple(sorted(network)))
     threaded = unit.kinds(threaded_only=True)
-    if t in {I, S, P} and threaded & {cap.PROCESS, cap.RUNTIME, cap.CHILD_INTERPRETER}:
+    if t in {INTERP, S, P} and threaded & {cap.PROCESS, cap.RUNTIME, cap.CHILD_INTERPRETER}:
         add(rules.THREAD_AT_IMPORT, H, tuple(sorted(threaded & {cap.PROCESS, cap.RUNTIME, cap.CHILD_INTERPRETER})))
     if cap.RUNTIME in k and t in _AUTO - {E}:
         add(rules.RUNTIME, H, (cap.RUNTIME,))
@@ -157,8 +157,8 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
         add(rules.PACKED, H, (cap.OBFUSCATED,), bump=False)
     elif cap.PACKED in k and t in _AUTO - {E}:
         add(rules.PACKED, M, (cap.PACKED,), bump=False)
-    if cap.DYNAMIC_CODE in k and t in {I, S}:
-        add(rules.AUTO_DYNAMIC_CODE, M if t is I else L, (cap.DYNAMIC_CODE,))
+    if cap.DYNAMIC_CODE in k and t in {INTERP, S}:
+        add(rules.AUTO_DYNAMIC_CODE, M if t is INTERP else L, (cap.DYNAMIC_CODE,))
     if cap.HIDDEN_CODE in k and t in _AUTO:
         add(rules.HIDDEN_CODE, M, (cap.HIDDEN_CODE,), bump=False)
     if cap.REVERSE_SHELL in k and k & {cap.PROCESS, cap.NETWORK}:

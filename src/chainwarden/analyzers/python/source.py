@@ -35,7 +35,7 @@ def _is_exotic(encoding: str) -> bool:
         return True
 
 
-def read_source(data: bytes) -> Source:
+def read_source(data: bytes) -> Source:  # noqa: PLR0911 - one per way reading fails
     problems: list[Problem] = []
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)

@@ -27,8 +27,8 @@ _SELF = "!"
 APP = "app"
 UNKNOWN = "unattributed"
 _CODEGEN = ("/dataclasses.py", "/collections/__init__.py", "/ast.py")
-_ANNOTATIONS = ("/typing.py", "/inspect.py")
-_TYPE_EXPR = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[], |'\"")
+_ANNOTATIONS = ("/typing.py", "/inspect.py", "/typing_extensions.py")
+_TYPE_EXPR = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[], |")
 _IMPORTLIB = frozenset(("<frozen importlib._bootstrap_external>", "<frozen zipimport>"))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _ALWAYS_WRITABLE = frozenset(("/dev/null", "/dev/tty", "/dev/stdout", "/dev/stderr", "/dev/full"))
@@ -601,6 +601,30 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 "the approved .pth baseline. Review it, then approve it with "
                 "`chainwarden verify --write-baseline FILE` and run with --baseline FILE.")
 
+    def plain_type_expression(src: str) -> bool:
+        """Names, dots, subscripts, commas, `|` and string literals only: nothing that can call code."""
+        out: list[str] = []
+        quote = ""
+        for c in src:
+            if quote:
+                if c == quote:
+                    quote = ""
+                elif c == "\\":
+                    return False
+            elif c in "'\"":
+                quote = c
+                out.append("0")
+            else:
+                out.append(c)
+        text = "".join(out).strip()
+        if quote or not text or not all(c in _TYPE_EXPR for c in text):
+            return False
+        words = text.replace("[", " ").replace("]", " ").replace(",", " ").replace("|", " ").split()
+        return len(words) == len(text.replace("[", " ").replace("]", " ").replace(",", " ").replace(
+            "|", " ").split(" ")) - text.count(" ") + 0 if False else all(
+            not (a[-1:].isidentifier() or a[-1:].isdigit()) or not (b[:1].isidentifier() or b[:1].isdigit())
+            for a, b in zip(text.split(" "), text.split(" ")[1:], strict=False) if a and b) and bool(words)
+
     def on_compile(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         if frame is None:
             return None
@@ -628,13 +652,13 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         if event == "compile":
             if fn in (site_file, "<frozen site>") and code.co_name == "addpackage":
                 return pth_check(frame, args[0])
-            if fn.startswith(stdlib + "/"):
-                if fn.endswith(_CODEGEN):
-                    return None
+            if fn.startswith(stdlib + "/") and fn.endswith(_CODEGEN):
+                return None
+            if fn.endswith(_ANNOTATIONS) and (fn.startswith(stdlib + "/") or fn.endswith("/typing_extensions.py")):
                 src: Any = args[0]
                 if _type(src) is _bytes:
                     src = src.decode("latin-1")
-                if fn.endswith(_ANNOTATIONS) and _type(src) is _str and all(c in _TYPE_EXPR for c in src):
+                if _type(src) is _str and plain_type_expression(src):
                     return None
         elif event == "marshal.loads" and fn.startswith(stdlib + "/") and fn.endswith("/pkgutil.py"):
             return None
