@@ -39,6 +39,10 @@ def test_cooldown_picks_previous_release_of_transitive_dependency(
         assert f"sha256:{want}" in out
         site = Path(target_python).parent.parent / "lib"
         assert not list(site.glob("python*/site-packages/quietllm_init.pth"))
+        # the runtime guard's baseline records the environment's approved .pth files
+        baseline = Path(target_python).parent.parent / "chainwarden-pth-baseline.toml"
+        assert "approved .pth baseline" in out
+        assert 'name = "distutils-precedence.pth"' in baseline.read_text()
     finally:
         uninstall(target_python, "app", "quietllm")
 

@@ -7,7 +7,7 @@ import pytest
 from chainwarden.guard.learn import learn_policy
 from chainwarden.guard.policy import APP_DEFAULT, Capabilities, GuardPolicy, parse_policy, render_policy
 from chainwarden.guard.runtime._cw_guard import split_command
-from chainwarden.guard.runtime._cw_match import glob_match, host_match, normalize_name
+from chainwarden.guard.runtime._cw_match import glob_match, host_match, normalize_name, plain_type_expression
 from chainwarden.policy import ConfigError
 
 
@@ -110,6 +110,7 @@ def test_learn_collapses_tmp_writes_and_names_hosts(monkeypatch: pytest.MonkeyPa
         {"decision": "would-deny", "capability": "exec", "chain": ["gitlib"], "target": "/usr/bin/git"},
         {"decision": "allowed", "capability": "read", "chain": ["app"], "target": "/home/u/.ssh/id_rsa"},
         {"decision": "detected", "capability": "tamper", "chain": ["evil"], "target": "x"},
+        {"decision": "allowed", "capability": "pth", "chain": ["setuptools"], "target": "/x/distutils-precedence.pth"},
     ]
     learned = learn_policy(logged, GuardPolicy())
     assert learned.packages["urllib3"].net == ("api.example.com:443",)
@@ -118,3 +119,20 @@ def test_learn_collapses_tmp_writes_and_names_hosts(monkeypatch: pytest.MonkeyPa
     assert learned.packages["gitlib"].exec == ("git",)
     assert set(learned.packages) == {"urllib3", "requests", "cachelib", "gitlib"}
     assert Capabilities() == learned.defaults
+
+
+@pytest.mark.parametrize(("source", "plain"), [
+    ("Optional[int]", True),
+    ("Literal['gpt-image-1', \"a b\"]", True),
+    ("dict[str, list[int]] | None", True),
+    ("Callable[..., Any]", True),
+    ("import os", False),
+    ("not x", False),
+    ("__import__('os').system('id')", False),
+    ("Annotated[str, Field(gt=0)]", False),
+    ("'a\\'b'", False),
+    ("x if y else z", False),
+])
+def test_annotation_strings_that_cannot_call_code(source: str, plain: bool) -> None:
+    """typing/inspect/typing_extensions may compile plain type expressions without `dynamic_code`."""
+    assert plain_type_expression(source) is plain

@@ -12,13 +12,15 @@ import datetime as dt
 import json
 import sqlite3
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from chainwarden.advisories.matching import canonical_version, ranges_may_affect
 from chainwarden.advisories.model import (
+    PYPI,
     Advisory,
     AdvisoryFormatError,
+    Affected,
     Event,
     EventKind,
     Range,
@@ -26,6 +28,7 @@ from chainwarden.advisories.model import (
     parse_advisory,
     range_type,
 )
+from chainwarden.models import Severity
 from chainwarden.paths import default_cache_dir
 
 if TYPE_CHECKING:
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 
     from chainwarden.advisories.dump import DumpRecord
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 DB_FILENAME = "advisories.sqlite3"
 REBUILD_HINT = "rebuild it with `chainwarden db update` (add `--from FILE` to use a downloaded OSV zip)"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -44,7 +47,7 @@ _RANGES = (
     " WHERE a.withdrawn = 0 AND f.package IN "
 )
 _LISTED = "SELECT advisory_id FROM affected_versions WHERE package = ? AND version = ?"
-_RECORDS = "SELECT id, record FROM advisories WHERE id IN "
+_HEADERS = "SELECT id, modified, aliases, summary, severity FROM advisories WHERE withdrawn = 0 AND id IN "
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,6 +55,9 @@ CREATE TABLE advisories (
     id TEXT PRIMARY KEY,
     modified TEXT NOT NULL,
     withdrawn INTEGER NOT NULL,
+    aliases TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    severity INTEGER,
     record BLOB NOT NULL
 );
 CREATE TABLE affected (
@@ -173,53 +179,99 @@ class AdvisoryDatabase:
         return DatabaseInfo(str(self.path), records, packages, meta.get("updated", ""), meta.get("source", ""), newest)
 
     def candidates(self, queries: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[Advisory, ...]]:
-        """Records that may affect each `(canonical name, version)`: those whose enumerated
-        versions hold it, and those whose ranges may contain it. Withdrawn records are left
-        out. Only these records are decoded; `matching.match` makes the final decision."""
+        """Records that may affect each `(canonical name, version)`, withdrawn ones left out.
+
+        Answered from the index alone: the enumerated versions (one indexed lookup per query)
+        and the package's ranges. Each `Advisory` carries what matching and reporting need
+        (ids, summary, severity, the package's ranges, and the queried version when the record
+        lists it); `matching.match` makes the final decision. `record(id)` has the full record.
+        """
         unique = sorted(set(queries))
-        wanted: dict[tuple[str, str], set[str]] = {q: set() for q in unique}
         try:
-            self._listed(unique, wanted)
-            self._ranged(unique, wanted)
-            ids = sorted(set().union(*wanted.values())) if wanted else []
-            records = self._records(ids)
+            listed = self._listed(unique)
+            ranges = self._ranges_for(sorted({name for name, _ in unique}))
+            wanted = {q: set(listed[q]) for q in unique}
+            versions: dict[str, list[str]] = {}
+            for name, version in unique:
+                versions.setdefault(name, []).append(version)
+            for (package, ident), package_ranges in ranges.items():
+                for version in versions[package] if package_ranges else ():
+                    if ranges_may_affect(package_ranges, version):
+                        wanted[(package, version)].add(ident)
+            headers = self._headers(sorted(set().union(*wanted.values())) if wanted else [])
         except sqlite3.DatabaseError as exc:
             msg = f"advisory database {self.path} is corrupt ({exc})"
             raise DatabaseError(msg) from None
-        return {q: tuple(records[i] for i in sorted(wanted[q]) if i in records) for q in unique}
+        out: dict[tuple[str, str], tuple[Advisory, ...]] = {}
+        for query in unique:
+            name, version = query
+            found: list[Advisory] = []
+            for ident in sorted(wanted[query]):
+                head = headers.get(ident)
+                if head is None:  # withdrawn
+                    continue
+                affected = Affected(
+                    name=name,
+                    ecosystem=PYPI,
+                    ranges=ranges.get((name, ident), ()),
+                    versions=(version,) if ident in listed[query] else (),
+                )
+                found.append(replace(head, affected=(affected,)))
+            out[query] = tuple(found)
+        return out
 
-    def _listed(self, queries: list[tuple[str, str]], wanted: dict[tuple[str, str], set[str]]) -> None:
+    def record(self, ident: str) -> Advisory | None:
+        """The full stored OSV record `ident`, or None."""
+        try:
+            row = self._conn.execute("SELECT record FROM advisories WHERE id = ?", (ident,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            msg = f"advisory database {self.path} is corrupt ({exc})"
+            raise DatabaseError(msg) from None
+        return _decode(row[0]) if row else None
+
+    def _listed(self, queries: list[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+        out: dict[tuple[str, str], set[str]] = {}
         for name, version in queries:  # one indexed lookup each: cheaper than any IN (VALUES ...) plan
-            for (ident,) in self._conn.execute(_LISTED, (name, canonical_version(version))):
-                wanted[(name, version)].add(ident)
+            rows = self._conn.execute(_LISTED, (name, canonical_version(version)))
+            out[(name, version)] = {ident for (ident,) in rows}
+        return out
 
-    def _ranged(self, queries: list[tuple[str, str]], wanted: dict[tuple[str, str], set[str]]) -> None:
-        by_name: dict[str, list[str]] = {}
-        for name, version in queries:
-            by_name.setdefault(name, []).append(version)
-        names = sorted(by_name)
-        parsed: dict[str, tuple[Range, ...]] = {}
+    def _ranges_for(self, names: list[str]) -> dict[tuple[str, str], tuple[Range, ...]]:
+        out: dict[tuple[str, str], tuple[Range, ...]] = {}
+        parsed: dict[str, tuple[Range, ...]] = {"[]": ()}
         for start in range(0, len(names), _CHUNK):
             chunk = names[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             for package, ident, text in self._conn.execute(_RANGES + f"({marks})", chunk):
-                if text == "[]":
-                    continue
                 ranges = parsed.get(text)
                 if ranges is None:
                     ranges = parsed[text] = _ranges(text)
-                for version in by_name[package]:
-                    if ranges_may_affect(ranges, version):
-                        wanted[(package, version)].add(ident)
+                out[(package, ident)] = ranges
+        return out
 
-    def _records(self, ids: list[str]) -> dict[str, Advisory]:
+    def _headers(self, ids: list[str]) -> dict[str, Advisory]:
         out: dict[str, Advisory] = {}
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            for ident, blob in self._conn.execute(_RECORDS + f"({marks})", chunk):
-                out[ident] = _decode(blob)
+            for ident, modified, aliases, summary, severity in self._conn.execute(_HEADERS + f"({marks})", chunk):
+                out[ident] = Advisory(
+                    id=ident,
+                    modified=modified,
+                    aliases=tuple(_json_strings(aliases)),
+                    summary=summary,
+                    severity=Severity(severity) if severity is not None else None,
+                )
         return out
+
+
+def _json_strings(text: str) -> list[str]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        msg = f"advisory database holds unreadable aliases ({exc})"
+        raise DatabaseError(msg) from None
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _event_kind(text: str) -> EventKind:
@@ -259,8 +311,16 @@ def _create(path: Path) -> None:
 def _write(conn: sqlite3.Connection, record: DumpRecord) -> None:
     _forget(conn, record.id)
     conn.execute(
-        "INSERT INTO advisories VALUES (?, ?, ?, ?)",
-        (record.id, record.modified, int(record.withdrawn), zlib.compress(record.raw, 6)),
+        "INSERT INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            record.id,
+            record.modified,
+            int(record.withdrawn),
+            json.dumps(list(record.aliases)),
+            record.summary,
+            None if record.severity is None else int(record.severity),
+            zlib.compress(record.raw, 6),
+        ),
     )
     conn.executemany("INSERT INTO affected VALUES (?, ?, ?)", [(p.name, record.id, p.ranges) for p in record.packages])
     conn.executemany(

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 from chainwarden.advisories.matching import canonical_version
 from chainwarden.advisories.model import PYPI, Advisory, AdvisoryFormatError, RangeType, parse_advisory
+from chainwarden.models import Severity
 
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
+_MAX_SUMMARY = 300
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 
 
@@ -38,6 +40,9 @@ class DumpRecord:
     id: str
     modified: str
     withdrawn: bool
+    aliases: tuple[str, ...]
+    summary: str  # the record's summary, else the first line of its details
+    severity: Severity | None
     packages: tuple[PackageIndex, ...]
     raw: bytes  # the record's JSON, as shipped
 
@@ -109,4 +114,13 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) ->
     if not advisory.modified:
         msg = f"{where}: record {advisory.id} has no 'modified' timestamp"
         raise DumpError(msg)
-    return DumpRecord(advisory.id, advisory.modified, bool(advisory.withdrawn), index_packages(advisory), raw)
+    return DumpRecord(
+        id=advisory.id,
+        modified=advisory.modified,
+        withdrawn=bool(advisory.withdrawn),
+        aliases=advisory.aliases,
+        summary=advisory.summary.strip() or advisory.details.strip().split("\n", 1)[0][:_MAX_SUMMARY],
+        severity=advisory.severity,
+        packages=index_packages(advisory),
+        raw=raw,
+    )

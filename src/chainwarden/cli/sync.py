@@ -10,7 +10,7 @@ from chainwarden.cli.common import IO, policy_from_args
 from chainwarden.cli.exit_codes import ExitCode
 from chainwarden.engine import ScanOptions
 from chainwarden.gate.config import gate_policy
-from chainwarden.gate.install import GateError, install_files
+from chainwarden.gate.install import GateError, install_files, write_guard_baseline
 from chainwarden.gate.service import build_gate_index
 from chainwarden.gate.sync import plan_sync, target_tags
 from chainwarden.inventory.discover import parser_for
@@ -31,11 +31,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true", help="use only cached project pages and files")
     parser.add_argument("--dry-run", action="store_true", help="check and report, install nothing")
     parser.add_argument("--cache-dir", type=Path, help="cache directory")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="where to record the approved .pth baseline for `chainwarden run` "
+        "(default: <venv>/chainwarden-pth-baseline.toml)",
+    )
     parser.add_argument("--config", type=Path, help="policy file")
     parser.add_argument("--fail-on", default=None, help="block files with findings at or above this severity")
 
 
-def run(args: argparse.Namespace, io: IO) -> int:  # noqa: PLR0911 - one exit per failure mode
+def run(args: argparse.Namespace, io: IO) -> int:  # noqa: PLR0911, C901 - one exit per failure mode
     parser = parser_for(args.lockfile)
     if parser is None or not args.lockfile.is_file():
         io.error(f"{args.lockfile}: not a uv.lock, pylock.toml or requirements file")
@@ -80,6 +86,14 @@ def run(args: argparse.Namespace, io: IO) -> int:  # noqa: PLR0911 - one exit pe
         io.error(str(err))
         return ExitCode.ERROR
     io.stdout.write(f"installed {len(chosen.files)} checked file(s) into {args.python}\n")
+    try:
+        baseline, unowned = write_guard_baseline(args.python, args.baseline)
+    except GateError as err:
+        io.warn(f"no .pth baseline written: {err}")
+        return ExitCode.CLEAN
+    io.stdout.write(f"approved .pth baseline: {baseline} (chainwarden run --baseline {baseline} -- python app.py)\n")
+    for name in unowned:
+        io.warn(f"{name} is owned by no RECORD and was approved as found: review it (chainwarden verify)")
     return ExitCode.CLEAN
 
 

@@ -15,7 +15,6 @@ from packaging.utils import (
 )
 
 if TYPE_CHECKING:
-
     from chainwarden.gate.config import GatePolicy
     from chainwarden.index_client import IndexFile
 

@@ -165,3 +165,21 @@ def install_files(files: Sequence[PlannedFile], *, python: str) -> None:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env, timeout=1800)
         if proc.returncode != 0:
             raise GateError("pip could not install the checked files:\n" + proc.stderr.strip()[-2000:])
+
+
+def write_guard_baseline(python: str, path: Path | None) -> tuple[Path, list[str]]:
+    """Record the target environment's `.pth` files (hashes of each file and executable line) as
+    the runtime guard's approved baseline. Returns the file written and the `.pth` files that no
+    RECORD owns (approved too, but worth a look: post-install persistence leaves such files)."""
+    from chainwarden.gate.target import purelib_command  # noqa: PLC0415
+    from chainwarden.guard.baseline import render_baseline, scan_pth  # noqa: PLC0415 - only after installs
+
+    proc = subprocess.run(purelib_command(python), capture_output=True, text=True, check=False, timeout=120)
+    if proc.returncode != 0:
+        raise GateError(f"{python}: cannot locate its site-packages: {proc.stderr.strip()[-300:]}")
+    site = Path(proc.stdout.strip())
+    files = scan_pth(site)
+    target = path or site.parents[2] / "chainwarden-pth-baseline.toml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_baseline(files), encoding="utf-8")
+    return target, [f.name for f in files if not f.owner]

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from chainwarden.inventory.model import Package
 
 
-
 @dataclass(frozen=True, slots=True)
 class SyncPlan:
     files: tuple[PlannedFile, ...]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _SKIP = frozenset({"app", "unattributed", "?"})
+_CAPABILITIES = frozenset({"net", "read", "write", "exec", "native", "dynamic_code", "introspect"})
 
 
 def read_events(path: Path) -> list[dict[str, object]]:
@@ -73,6 +74,8 @@ def learn_policy(events: list[dict[str, object]], base: GuardPolicy) -> GuardPol
     for record in events:
         if record.get("decision") not in ("allowed", "would-deny", "denied"):
             continue
+        if record.get("capability") not in _CAPABILITIES:
+            continue  # .pth lines are approved in the baseline, not in the policy
         chain = record.get("chain")
         for name in chain if isinstance(chain, list) else []:
             if not isinstance(name, str) or name in _SKIP:

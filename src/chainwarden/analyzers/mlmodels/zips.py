@@ -81,7 +81,8 @@ def read_member(
 
 def _odd_name(name: str) -> bool:
     return (
-        name.startswith(("/", "\\"))
+        not name
+        or name.startswith(("/", "\\"))
         or "\\" in name
         or any(ord(c) < 0x20 for c in name)  # noqa: PLR2004 - control characters
         or ".." in posixpath.normpath(name).split("/")
@@ -109,7 +110,7 @@ def analyse_zip(buf: Buffer, where: str, ctx: Context, depth: int, nested: Calla
         infos = infos[:MAX_MEMBERS]
     names = [i.filename for i in infos]
     _check_names(names, where, ctx)
-    files = [i for i in infos if not i.is_dir()]
+    files = [i for i in infos if not i.filename.endswith("/")]  # ZipInfo.is_dir fails on an empty name
     if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
         return _torch(buf, files, where, ctx)
     if "config.json" in names and ("metadata.json" in names or "model.weights.h5" in names):

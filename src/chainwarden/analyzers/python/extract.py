@@ -343,7 +343,7 @@ class _Walker:
                     self.imports.append(Import(a.name, 0, (), scope.name, node.lineno))
                     self._packed_import(a.name, node, scope)
         elif node.level or (node.module or "").split(".", 1)[0] not in _STDLIB:
-            names = tuple(a.name for a in node.names)
+            names = tuple(f"{a.name} as {a.asname}" if a.asname else a.name for a in node.names)
             self.imports.append(Import(node.module or "", node.level, names, scope.name, node.lineno))
             self._packed_import(node.module or "", node, scope)
 

@@ -65,7 +65,7 @@ class Scope:
 class Import:
     module: str  # as written, without the leading dots
     level: int  # 0 for absolute imports
-    names: tuple[str, ...]  # from-import names
+    names: tuple[str, ...]  # from-import names, "name as alias" when renamed
     scope: str
     line: int
 

@@ -43,7 +43,7 @@ def install_path(path: str, view: ArtifactView, root_prefix: str, landing: str =
     if landing:
         return landing
     rel = path[len(root_prefix) :] if root_prefix and path.startswith(root_prefix) else path
-    for prefix in ("src/", "lib/"):
+    for prefix in ("src/",):
         if view.kind in {ArtifactKind.SDIST, ArtifactKind.DIRECTORY} and rel.startswith(prefix):
             return rel[len(prefix) :]
     return rel
@@ -157,11 +157,17 @@ class Package:
         return None
 
     def _reexport(self, path: str, name: str, hops: int) -> Node | None:
-        head = name.split(".", 1)[0]
+        head, _, rest = name.partition(".")
         for imp in self.facts[path].imports:
-            if imp.scope == MODULE_SCOPE and head in imp.names:
+            if imp.scope != MODULE_SCOPE:
+                continue
+            for entry in imp.names:
+                original, _, alias = entry.partition(" as ")
+                if (alias or original) != head:
+                    continue
                 source = "." * imp.level + imp.module
-                written = f"{source}.{name}" if imp.module else f"{source}{name}"
+                target = f"{original}.{rest}" if rest else original
+                written = f"{source}.{target}" if imp.module else f"{source}{target}"
                 return self.function(written, path, hops + 1)
         return None
 
@@ -206,7 +212,8 @@ class Package:
                 out.append(Edge(top, f"imports its package {parent}", imported=True))
         for imp in self._imports.get(node, ()):
             base = self.absolute("." * imp.level + imp.module, node.path) if imp.level else imp.module
-            names = [base, *(f"{base}.{n}" if base else n for n in imp.names if n != "*")]
+            originals = [n.partition(" as ")[0] for n in imp.names if n != "*"]
+            names = [base, *(f"{base}.{n}" if base else n for n in originals)]
             for module in names:
                 for m in self.imported_modules(module):
                     top = self.module_top(m)

@@ -12,9 +12,9 @@ import os
 import sys
 
 if __package__:  # imported by chainwarden itself
-    from ._cw_match import glob_match, host_match, normalize_name
+    from ._cw_match import glob_match, host_match, normalize_name, plain_type_expression
 else:  # loaded from the private guard directory inside the guarded interpreter
-    from _cw_match import glob_match, host_match, normalize_name  # type: ignore[import-not-found,no-redef]
+    from _cw_match import glob_match, host_match, normalize_name, plain_type_expression  # type: ignore[import-not-found,no-redef]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ APP = "app"
 UNKNOWN = "unattributed"
 _CODEGEN = ("/dataclasses.py", "/collections/__init__.py", "/ast.py")
 _ANNOTATIONS = ("/typing.py", "/inspect.py", "/typing_extensions.py")
-_TYPE_EXPR = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[], |")
 _IMPORTLIB = frozenset(("<frozen importlib._bootstrap_external>", "<frozen zipimport>"))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _ALWAYS_WRITABLE = frozenset(("/dev/null", "/dev/tty", "/dev/stdout", "/dev/stderr", "/dev/full"))
@@ -47,9 +46,9 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     # can rebind names in this module or in `builtins`, but not these cells.
     k = dict(globals())
     _STDLIB, _SELF, APP, UNKNOWN = "", "!", "app", "unattributed"  # noqa: N806
-    _CODEGEN, _ANNOTATIONS, _TYPE_EXPR, _IMPORTLIB, _ALWAYS_WRITABLE, _VERBS = (  # noqa: N806
-        k[n] for n in ("_CODEGEN", "_ANNOTATIONS", "_TYPE_EXPR", "_IMPORTLIB", "_ALWAYS_WRITABLE", "_VERBS"))
-    norm = normalize_name
+    _CODEGEN, _ANNOTATIONS, _IMPORTLIB, _ALWAYS_WRITABLE, _VERBS = (  # noqa: N806
+        k[n] for n in ("_CODEGEN", "_ANNOTATIONS", "_IMPORTLIB", "_ALWAYS_WRITABLE", "_VERBS"))
+    norm, plain_type_expr = normalize_name, plain_type_expression
     import builtins  # noqa: PLC0415
 
     any, all, next, getattr, len, id, repr, round, sorted, ord, PermissionError = (  # noqa: A001, N806
@@ -601,30 +600,6 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 "the approved .pth baseline. Review it, then approve it with "
                 "`chainwarden verify --write-baseline FILE` and run with --baseline FILE.")
 
-    def plain_type_expression(src: str) -> bool:
-        """Names, dots, subscripts, commas, `|` and string literals only: nothing that can call code."""
-        out: list[str] = []
-        quote = ""
-        for c in src:
-            if quote:
-                if c == quote:
-                    quote = ""
-                elif c == "\\":
-                    return False
-            elif c in "'\"":
-                quote = c
-                out.append("0")
-            else:
-                out.append(c)
-        text = "".join(out).strip()
-        if quote or not text or not all(c in _TYPE_EXPR for c in text):
-            return False
-        words = text.replace("[", " ").replace("]", " ").replace(",", " ").replace("|", " ").split()
-        return len(words) == len(text.replace("[", " ").replace("]", " ").replace(",", " ").replace(
-            "|", " ").split(" ")) - text.count(" ") + 0 if False else all(
-            not (a[-1:].isidentifier() or a[-1:].isdigit()) or not (b[:1].isidentifier() or b[:1].isdigit())
-            for a, b in zip(text.split(" "), text.split(" ")[1:], strict=False) if a and b) and bool(words)
-
     def on_compile(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
         if frame is None:
             return None
@@ -658,7 +633,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 src: Any = args[0]
                 if _type(src) is _bytes:
                     src = src.decode("latin-1")
-                if _type(src) is _str and plain_type_expression(src):
+                if _type(src) is _str and plain_type_expr(src):
                     return None
         elif event == "marshal.loads" and fn.startswith(stdlib + "/") and fn.endswith("/pkgutil.py"):
             return None

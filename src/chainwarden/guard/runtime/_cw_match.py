@@ -76,3 +76,38 @@ def normalize_name(name: str) -> str:
     while "--" in out:
         out = out.replace("--", "-")
     return out
+
+
+_TYPE_EXPR = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[], |")
+
+
+def plain_type_expression(src: str, _chars: frozenset[str] = _TYPE_EXPR) -> bool:
+    """Whether `src` holds only names, dots, subscripts, commas, `|` and string literals.
+
+    Such an expression cannot call anything, so compiling it (as `typing` does for string
+    annotations) is not running new code.
+    """
+    out: list[str] = []
+    quote = ""
+    for c in src:
+        if quote:
+            if c == quote:
+                quote = ""
+            elif c == "\\":
+                return False
+        elif c in "'\"":
+            quote = c
+            out.append("0")  # a string literal stands in as one token
+        else:
+            out.append(c)
+    text = "".join(out).strip()
+    if quote or not text or not all(c in _chars for c in text):
+        return False
+    prev = ""
+    for part in text.split(" "):  # two words side by side would be a statement (`import os`) or `not x`
+        if not part:
+            continue
+        if prev and (prev[-1].isalnum() or prev[-1] == "_") and (part[0].isalnum() or part[0] == "_"):
+            return False
+        prev = part
+    return True
