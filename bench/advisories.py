@@ -88,7 +88,7 @@ def speed(records: list[dict], runs: int) -> str:
                     by_name[name] = Query(name, rng.choice(affected.get("versions") or ["0.0.1"]))
         vulnerable = list(by_name.values())
         mixes = {
-            "realistic: 100 with advisories, 400 without": vulnerable[:100]
+            "100 at an affected version + 400 without any advisory": vulnerable[:100]
             + [Query(f"no-advisory-pkg-{i}", "1.0.0") for i in range(400)],
             "500 with advisories, at a version past every fix (999.0)": [
                 Query(q.name, "999.0") for q in vulnerable[:500]

@@ -269,3 +269,27 @@ def test_db_without_action_is_an_error():
     code, _, err = run("db")
     assert code == ExitCode.ERROR
     assert "db update" in err
+
+
+def _dist_info(site: Path, name: str, version: str) -> None:
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+
+
+@pytest.mark.parametrize("layout", ["venv", "conda", "image"])
+def test_litellm_in_environments_and_images_is_critical(layout, offline_db, tmp_path, no_network):
+    root = tmp_path / layout
+    if layout == "venv":
+        _dist_info(root / "lib" / "python3.12" / "site-packages", "litellm", "1.82.8")
+    elif layout == "conda":
+        (root / "conda-meta").mkdir(parents=True)
+        record = {"name": "litellm", "version": "1.82.8", "build": "pyhd8ed1ab_0", "depends": ["python >=3.9"]}
+        (root / "conda-meta" / "litellm-1.82.8-pyhd8ed1ab_0.json").write_text(json.dumps(record))
+    else:
+        _dist_info(root / "usr" / "local" / "lib" / "python3.12" / "site-packages", "requests", "2.32.3")
+        _dist_info(root / "app" / ".venv" / "lib" / "python3.12" / "site-packages", "litellm", "1.82.8")
+        (root / "etc").mkdir()
+    code, doc = audit_json(root, offline_db)
+    assert code == ExitCode.BLOCKED
+    assert [f["rule_id"] for f in findings(doc) if f["severity"] == "critical"] == ["CW400"]

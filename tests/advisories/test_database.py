@@ -139,3 +139,68 @@ def test_zip_members_larger_than_a_record_could_be_are_refused():
         archive.writestr("BIG.json", b" " * (17 * 1024 * 1024))
     with pytest.raises(DumpError, match="larger than"):
         read_dump(buffer.getvalue(), "bomb.zip")
+
+
+def test_index_answers_exactly_what_full_records_answer(offline_db, pysec_records, mal_record):
+    """The database decides from its index (enumerated versions + ranges); brute force over the
+    full records with `match` must give the same merged findings for every query."""
+    import random
+
+    from chainwarden.advisories.matching import match
+    from chainwarden.advisories.merge import merge
+    from chainwarden.advisories.model import parse_advisory
+
+    records = [parse_advisory(r) for r in [*pysec_records, mal_record]]
+    by_name: dict[str, list] = {}
+    for adv in records:
+        for affected in adv.affected:
+            by_name.setdefault(affected.name, []).append(adv)
+    rng = random.Random(5)
+    queries = []
+    for name in rng.sample(sorted(by_name), 150):
+        listed = [v for adv in by_name[name] for a in adv.affected_for(name) for v in a.versions]
+        for version in {*rng.sample(listed, min(2, len(listed))), "0.0.1", "999.0", "1.0", "2.0.0rc1"}:
+            queries.append(Query(name, version))
+    indexed = check(OfflineService(offline_db), queries)
+    got = {(m.name, m.version, m.id, m.aliases, m.fixed, m.severity, m.malicious) for m in indexed.matches}
+    want = set()
+    for q in queries:
+        hits = [m for adv in by_name[q.name] if (m := match(adv, q.name, q.version))]
+        want |= {(m.name, m.version, m.id, m.aliases, m.fixed, m.severity, m.malicious) for m in merge(hits)}
+    assert got == want
+    assert len(want) > 100
+
+
+def test_full_record_is_kept(offline_db):
+    with AdvisoryDatabase.open(offline_db) as db:
+        record = db.record("MAL-2026-2144")
+        assert record is not None
+        assert record.malicious
+        assert "litellm" in record.details
+        assert db.record("NOPE-1") is None
+
+
+def test_truncated_database_is_detected_without_a_full_scan(tmp_path, offline_db):
+    path = tmp_path / "db.sqlite3"
+    data = offline_db.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DatabaseError, match="truncated"):
+        AdvisoryDatabase.open(path)
+    with pytest.raises(ServiceError, match="db update"):
+        OfflineService(path).lookup([Query("litellm", "1.82.8")])
+
+
+def test_damaged_pages_are_caught_by_the_thorough_check_or_while_reading(tmp_path, offline_db):
+    path = tmp_path / "db.sqlite3"
+    data = bytearray(offline_db.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    for page in range(2, len(data) // page_size, 3):  # scribble over every third page
+        start = page * page_size
+        data[start : start + 64] = b"\xa5" * 64
+    path.write_bytes(bytes(data))
+    with pytest.raises(DatabaseError, match="corrupt"):
+        AdvisoryDatabase.open(path, thorough=True)
+    # An audit does not scan every page up front, but never answers from a damaged one.
+    names = [f"pkg{i}" for i in range(50)] + ["litellm", "django", "requests", "urllib3", "jinja2"]
+    with pytest.raises(ServiceError, match="corrupt"):
+        OfflineService(path).lookup([Query(n, "1.0") for n in names])

@@ -141,3 +141,22 @@ def test_multiprocessing_spawn_child_is_guarded_and_keeps_site(attack_env: Env, 
     code, out, _err = attack_env.run(capfd, "--baseline", str(attack_env.baseline), program=[str(app)])
     assert code == 0
     assert reports(out)["mp"] == {"text": "blocked no_site=0 guarded=True"}
+
+
+def test_script_arguments_options_and_exit_status_pass_through(attack_env: Env, tmp_path: Path,
+                                                               capfd: pytest.CaptureFixture[str]) -> None:
+    app = write(tmp_path / "script.py", """
+    import json, subprocess, sys
+    child = ("import json, sys; print('CWREPORT child ' + json.dumps({'B': sys.flags.dont_write_bytecode, "
+             "'guarded': '_cw_guard' in sys.modules, 'no_site': sys.flags.no_site}), flush=True)")
+    subprocess.run([sys.executable, "-B", "-c", child], check=True)
+    print("CWREPORT script " + json.dumps({"argv": sys.argv[1:], "main": __name__, "u": sys.stdout.write_through}),
+          flush=True)
+    sys.exit(3)
+    """)
+    code, out, _err = attack_env.run(capfd, "--baseline", str(attack_env.baseline),
+                                     program=["-u", str(app), "a", "--b"])
+    assert code == 3
+    found = reports(out)
+    assert found["script"] == {"argv": ["a", "--b"], "main": "__main__", "u": True}
+    assert found["child"] == {"B": 1, "guarded": True, "no_site": 0}  # options re-applied, site kept

@@ -150,3 +150,14 @@ def test_include_chains_are_bounded(tmp_path):
 def test_continuation_at_end_of_file_and_crlf(tmp_path):
     (inv,) = parse_reqs(tmp_path, "six==1.16.0 \\\r\n    --hash=sha256:" + "a" * 64 + " \\")
     assert inv.packages[0].hashes == ("sha256:" + "a" * 64,)
+
+
+def test_constraint_annotations_do_not_make_a_pin_direct(tmp_path):
+    (inv,) = parse_reqs(
+        tmp_path,
+        "idna==3.7\n    # via\n    #   -c constraints.txt\n    #   pkg.invalid\n"
+        "pkg-invalid==1.0\n    # via -r requirements.in\n"
+        "app==1.0\n    # via myproject (setup.cfg)\n",
+    )
+    pkgs = {p.key: p.direct for p in inv.packages}
+    assert pkgs == {"idna": False, "pkg-invalid": True, "app": True}

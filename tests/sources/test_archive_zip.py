@@ -313,3 +313,17 @@ def test_duplicate_of_an_oversized_member_is_still_read(tmp_path: Path) -> None:
     reader = _open(tmp_path, build_zip(entries), ArchiveLimits(max_member_bytes=1000))
     assert [u.path for u in reader.unscanned] == ["pkg/a.py (duplicate 1)"]
     assert reader.read("pkg/a.py") == b"evil()\n"
+
+
+def test_zip64_end_records_are_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)  # make zipfile write zip64 end records for 3 entries
+    path = tmp_path / "z64eocd.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(3):
+            zf.writestr(f"m{i}.py", f"x = {i}\n")
+    assert b"PK\x06\x06" in path.read_bytes()
+    assert b"PK\x06\x07" in path.read_bytes()
+    monkeypatch.undo()
+    reader = ZipReader(path, "z64eocd.zip")
+    assert reader.problems == ()
+    assert [reader.read(f"m{i}.py") for i in range(3)] == [b"x = 0\n", b"x = 1\n", b"x = 2\n"]

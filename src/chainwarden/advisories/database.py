@@ -41,6 +41,7 @@ SCHEMA_VERSION = "3"
 DB_FILENAME = "advisories.sqlite3"
 REBUILD_HINT = "rebuild it with `chainwarden db update` (add `--from FILE` to use a downloaded OSV zip)"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEADER_BYTES = 100
 _CHUNK = 500
 _RANGES = (
     "SELECT f.package, f.advisory_id, f.ranges FROM affected f JOIN advisories a ON a.id = f.advisory_id"
@@ -119,20 +120,38 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _check(path: Path) -> None:
-    """Raise `DatabaseError` unless `path` is a healthy database of our schema."""
+def _header_problem(path: Path) -> str:
+    """Why the SQLite header says the file is not a whole database ("" if it looks whole)."""
     try:
         with path.open("rb") as handle:
-            header = handle.read(len(_SQLITE_MAGIC))
+            header = handle.read(_HEADER_BYTES)
+        size = path.stat().st_size
     except OSError as exc:
-        msg = f"advisory database {path} cannot be read ({exc.strerror})"
-        raise DatabaseError(msg) from None
-    if header != _SQLITE_MAGIC:
-        msg = f"advisory database {path} is corrupt (not an SQLite file)"
+        return f"cannot be read ({exc.strerror})"
+    if not header.startswith(_SQLITE_MAGIC) or len(header) < _HEADER_BYTES:
+        return "not an SQLite file"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The in-header size is valid when its "version-valid-for" number equals the change counter.
+    if header[92:96] == header[24:28] and pages and size < pages * page_size:
+        return f"truncated ({size} of {pages * page_size} bytes)"
+    return ""
+
+
+def _check(path: Path, *, thorough: bool) -> None:
+    """Raise `DatabaseError` unless `path` looks like a whole database of our schema.
+
+    `thorough` adds SQLite's `quick_check` over every page (what `db update` and `db info`
+    do); an audit relies on the header and on SQLite's own checks while it reads.
+    """
+    problem = _header_problem(path)
+    if problem:
+        msg = f"advisory database {path} is corrupt ({problem})"
         raise DatabaseError(msg)
     try:
         with contextlib.closing(_connect(path)) as conn:
-            status = conn.execute("PRAGMA quick_check").fetchone()
+            status = conn.execute("PRAGMA quick_check").fetchone() if thorough else ("ok",)
             version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
         msg = f"advisory database {path} is corrupt ({exc})"
@@ -154,11 +173,11 @@ class AdvisoryDatabase:
         self._conn = conn
 
     @classmethod
-    def open(cls, path: Path) -> AdvisoryDatabase:
+    def open(cls, path: Path, *, thorough: bool = False) -> AdvisoryDatabase:
         if not path.exists():
             msg = f"no advisory database at {path}"
             raise DatabaseError(msg, hint="create it with `chainwarden db update`")
-        _check(path)
+        _check(path, thorough=thorough)
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         return cls(path, conn)
 
@@ -172,10 +191,14 @@ class AdvisoryDatabase:
         self.close()
 
     def info(self) -> DatabaseInfo:
-        meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
-        records = self._conn.execute("SELECT count(*) FROM advisories").fetchone()[0]
-        packages = self._conn.execute("SELECT count(DISTINCT package) FROM affected").fetchone()[0]
-        newest = self._conn.execute("SELECT max(modified) FROM advisories").fetchone()[0] or ""
+        try:
+            meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+            records = self._conn.execute("SELECT count(*) FROM advisories").fetchone()[0]
+            packages = self._conn.execute("SELECT count(DISTINCT package) FROM affected").fetchone()[0]
+            newest = self._conn.execute("SELECT max(modified) FROM advisories").fetchone()[0] or ""
+        except sqlite3.DatabaseError as exc:
+            msg = f"advisory database {self.path} is corrupt ({exc})"
+            raise DatabaseError(msg) from None
         return DatabaseInfo(str(self.path), records, packages, meta.get("updated", ""), meta.get("source", ""), newest)
 
     def candidates(self, queries: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[Advisory, ...]]:
@@ -376,7 +399,7 @@ def update(path: Path, records: Sequence[DumpRecord], source: str) -> UpdateStat
     healthy = path.exists()
     if healthy:
         try:
-            _check(path)
+            _check(path, thorough=True)
         except DatabaseError:
             healthy = False
     if healthy:

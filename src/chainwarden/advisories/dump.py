@@ -18,7 +18,7 @@ from chainwarden.advisories.model import PYPI, Advisory, AdvisoryFormatError, Ra
 from chainwarden.models import Severity
 
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
-_MAX_SUMMARY = 300
+_MAX_SUMMARY = 200  # as `merge` does for records without a summary
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 
 

@@ -394,7 +394,15 @@ class ZipReader(ArchiveReader):
         try:
             with zipfile.ZipFile(self.path) as zf:
                 theirs = [i.filename for i in zf.infolist()]
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as err:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            OSError,
+            ValueError,
+            EOFError,
+            struct.error,
+            NotImplementedError,
+        ) as err:
             self.problem(rules.ZIP_HEADER_MISMATCH, f"Python's zipfile cannot read this archive: {err}")
             return
         ours = [e.name.split("\x00", 1)[0] for e in entries]

@@ -66,7 +66,7 @@ def _update(args: argparse.Namespace, io: IO) -> int:
 def _info(args: argparse.Namespace, io: IO) -> int:
     path: Path = args.db or default_db_path()
     try:
-        with AdvisoryDatabase.open(path) as db:
+        with AdvisoryDatabase.open(path, thorough=True) as db:
             info = db.info()
     except DatabaseError as exc:
         io.error(f"{exc}; {exc.hint}")

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chainwarden.cli.common import IO, policy_from_args
 from chainwarden.cli.exit_codes import ExitCode
 from chainwarden.engine import ScanOptions
 from chainwarden.gate.config import gate_policy
-from chainwarden.gate.install import GateError, install_files, plan, write_guard_baseline
+from chainwarden.gate.install import GateError, PlannedFile, install_files, plan, write_guard_baseline
 from chainwarden.gate.proxy import ProxyServer
 from chainwarden.gate.service import build_gate_index
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 NAME = "install"
 HELP = "install packages through the gate: only files old enough, known clean and scanned, by hash"
@@ -60,16 +64,21 @@ def run(args: argparse.Namespace, io: IO) -> int:
             return ExitCode.BLOCKED if refused_any else ExitCode.ERROR
     for filename, why in index.refusals():
         io.stderr.write(f"gate: skipped {filename}: {why}\n")
-    for f in chosen.files:
+    return install_checked(io, args, chosen.files)
+
+
+def install_checked(io: IO, args: argparse.Namespace, files: Sequence[PlannedFile]) -> int:
+    """Install exactly the checked files by hash, then record the guard's `.pth` baseline."""
+    for f in files:
         io.stdout.write(f"checked {f.name}=={f.version} {f.filename} sha256:{f.sha256}\n")
     if args.dry_run:
         return ExitCode.CLEAN
     try:
-        install_files(chosen.files, python=args.python)
+        install_files(files, python=args.python)
     except GateError as err:
         io.error(str(err))
         return ExitCode.ERROR
-    io.stdout.write(f"installed {len(chosen.files)} checked file(s) into {args.python}\n")
+    io.stdout.write(f"installed {len(files)} checked file(s) into {args.python}\n")
     try:
         baseline, unowned = write_guard_baseline(args.python, args.baseline)
     except GateError as err:

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from chainwarden.cli.common import IO, policy_from_args
 from chainwarden.cli.exit_codes import ExitCode
+from chainwarden.cli.install import install_checked
 from chainwarden.engine import ScanOptions
 from chainwarden.gate.config import gate_policy
-from chainwarden.gate.install import GateError, install_files, write_guard_baseline
+from chainwarden.gate.install import GateError
 from chainwarden.gate.service import build_gate_index
 from chainwarden.gate.sync import plan_sync, target_tags
 from chainwarden.inventory.discover import parser_for
@@ -41,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", default=None, help="block files with findings at or above this severity")
 
 
-def run(args: argparse.Namespace, io: IO) -> int:  # noqa: PLR0911, C901 - one exit per failure mode
+def run(args: argparse.Namespace, io: IO) -> int:
     parser = parser_for(args.lockfile)
     if parser is None or not args.lockfile.is_file():
         io.error(f"{args.lockfile}: not a uv.lock, pylock.toml or requirements file")
@@ -73,28 +74,12 @@ def run(args: argparse.Namespace, io: IO) -> int:  # noqa: PLR0911, C901 - one e
         io.stderr.write(f"skipped {label}: {why}\n")
     for label, why in chosen.blocked:
         io.stderr.write(f"BLOCKED {label}: {why}\n")
-    for f in chosen.files:
-        io.stdout.write(f"checked {f.name}=={f.version} {f.filename} sha256:{f.sha256}\n")
     if chosen.blocked:
+        for f in chosen.files:
+            io.stdout.write(f"checked {f.name}=={f.version} {f.filename} sha256:{f.sha256}\n")
         io.error(f"{len(chosen.blocked)} package(s) blocked; nothing was installed")
         return ExitCode.BLOCKED
-    if args.dry_run:
-        return ExitCode.CLEAN
-    try:
-        install_files(chosen.files, python=args.python)
-    except GateError as err:
-        io.error(str(err))
-        return ExitCode.ERROR
-    io.stdout.write(f"installed {len(chosen.files)} checked file(s) into {args.python}\n")
-    try:
-        baseline, unowned = write_guard_baseline(args.python, args.baseline)
-    except GateError as err:
-        io.warn(f"no .pth baseline written: {err}")
-        return ExitCode.CLEAN
-    io.stdout.write(f"approved .pth baseline: {baseline} (chainwarden run --baseline {baseline} -- python app.py)\n")
-    for name in unowned:
-        io.warn(f"{name} is owned by no RECORD and was approved as found: review it (chainwarden verify)")
-    return ExitCode.CLEAN
+    return install_checked(io, args, chosen.files)
 
 
 def _as_package(req: Requirement) -> Package:

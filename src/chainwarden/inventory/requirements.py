@@ -22,6 +22,9 @@ MAX_INCLUDE_DEPTH = 16
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _WHEEL = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._]*)-([^-]+)-")
+#: pip-compile's `# via` names what asked for a pin: an input file or a project manifest
+#: (`-r requirements.in`, `app (pyproject.toml)`) makes it direct; `-c` constraints do not.
+_DIRECT_VIA = re.compile(r"^-r\s|\((pyproject\.toml|setup\.py|setup\.cfg)\)$|\.in$")
 _VIA = re.compile(r"^\s*#\s+(via\b)?\s*(.*)$")
 #: Options that take a value and say nothing about which packages are installed.
 _VALUE_OPTIONS = frozenset(
@@ -256,7 +259,7 @@ class RequirementsParser(Parser):
                 continue
             direct: bool | None = None
             if entry.via:
-                direct = any(p.startswith(("-r", "-c")) or "pyproject.toml" in p or ".in" in p for p in entry.via)
+                direct = any(_DIRECT_VIA.search(p) for p in entry.via)
             packages.append(
                 Package(
                     name=entry.req.name,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 
@@ -34,9 +35,10 @@ _OFFLINE_HINT = "check the network, or audit with `--offline` from a local datab
 class OsvService(AdvisoryService):
     name: ClassVar[str] = "osv"
 
-    def __init__(self, client: HttpClient, base_url: str = DEFAULT_BASE) -> None:
+    def __init__(self, client: HttpClient, base_url: str = DEFAULT_BASE, workers: int = 8) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
+        self.workers = workers
 
     def _post(self, body: object) -> list[object]:
         try:
@@ -95,9 +97,9 @@ class OsvService(AdvisoryService):
 
     def lookup(self, queries: Sequence[Query]) -> LookupResult:
         ids = self._ids(queries)
-        records: dict[str, Advisory | str] = {}
-        for ident in sorted(set().union(*ids)) if ids else []:
-            records[ident] = self._record(ident)
+        distinct = sorted(set().union(*ids)) if ids else []
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            records = dict(zip(distinct, pool.map(self._record, distinct), strict=True))
         answers: list[Answer] = []
         skipped: list[Skipped] = []
         for query, wanted in zip(queries, ids, strict=True):

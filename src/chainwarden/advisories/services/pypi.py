@@ -7,6 +7,7 @@ each entry becomes an `Advisory` whose enumerated version is the one asked about
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 DEFAULT_BASE = "https://pypi.org/pypi"
 _NOT_FOUND = 404
+_UNREACHABLE = "PyPI did not answer"
 
 
 def _strs(value: object) -> tuple[str, ...]:
@@ -67,37 +69,35 @@ def advisory_from_pypi(entry: object, name: str, version: str) -> Advisory | Non
 class PyPIService(AdvisoryService):
     name: ClassVar[str] = "pypi"
 
-    def __init__(self, client: HttpClient, base_url: str = DEFAULT_BASE) -> None:
+    def __init__(self, client: HttpClient, base_url: str = DEFAULT_BASE, workers: int = 8) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
+        self.workers = workers
+
+    def _one(self, query: Query) -> Answer | Skipped:
+        url = f"{self.base_url}/{quote(query.name)}/{quote(query.version)}/json"
+        try:
+            doc = json.loads(self.client.get(url))
+        except NetworkError as exc:
+            if exc.status == _NOT_FOUND:
+                return Skipped(query, "not found on PyPI (removed, private or local package?)")
+            return Skipped(query, f"{_UNREACHABLE}: {exc}")
+        except ValueError:
+            return Skipped(query, "PyPI answered with invalid JSON")
+        raw = doc.get("vulnerabilities") if isinstance(doc, dict) else None
+        if not isinstance(raw, list):
+            return Skipped(query, "PyPI's answer has no 'vulnerabilities' list")
+        parsed = [advisory_from_pypi(e, query.name, query.version) for e in raw]
+        return Answer(query, tuple(a for a in parsed if a is not None))
 
     def lookup(self, queries: Sequence[Query]) -> LookupResult:
-        answers: list[Answer] = []
-        skipped: list[Skipped] = []
-        failures = 0
-        for query in queries:
-            url = f"{self.base_url}/{quote(query.name)}/{quote(query.version)}/json"
-            try:
-                doc = json.loads(self.client.get(url))
-            except NetworkError as exc:
-                if exc.status == _NOT_FOUND:
-                    skipped.append(Skipped(query, "not found on PyPI (removed, private or local package?)"))
-                    continue
-                failures += 1
-                skipped.append(Skipped(query, f"PyPI did not answer: {exc}"))
-                continue
-            except ValueError:
-                skipped.append(Skipped(query, "PyPI answered with invalid JSON"))
-                continue
-            raw = doc.get("vulnerabilities") if isinstance(doc, dict) else None
-            if not isinstance(raw, list):
-                skipped.append(Skipped(query, "PyPI's answer has no 'vulnerabilities' list"))
-                continue
-            parsed = [advisory_from_pypi(e, query.name, query.version) for e in raw]
-            answers.append(Answer(query, tuple(a for a in parsed if a is not None)))
-        if queries and failures == len(queries):
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            outcomes = list(pool.map(self._one, queries))
+        answers = tuple(o for o in outcomes if isinstance(o, Answer))
+        skipped = tuple(o for o in outcomes if isinstance(o, Skipped))
+        if queries and all(isinstance(o, Skipped) and o.reason.startswith(_UNREACHABLE) for o in outcomes):
             raise ServiceError(
                 "PyPI could not be reached",
                 hint="check the network, or audit with `--offline` from a local database (`chainwarden db update`)",
             )
-        return LookupResult(tuple(answers), tuple(skipped))
+        return LookupResult(answers, skipped)

@@ -17,6 +17,7 @@ DECODE_EXEC = "decode-exec"  # statically decoded (or decrypted) data reaches ex
 REMOTE_CODE = "remote-code"  # data from the network reaches exec
 HIDDEN_CODE = "hidden-code"  # an encoded blob that decodes to Python code
 SECRETS = "secrets"  # credential stores: ssh, cloud, kube, docker, browsers, wallets, IMDS, ...
+STEALER_TARGET = "stealer-target"  # browser profiles, Discord tokens, crypto wallets: only stealers read these
 SECRETS_WEAK = "secrets-weak"  # files that often hold secrets but are read by honest tools too
 ENV_DUMP = "env-dump"  # the whole environment taken
 SYSTEM_INFO = "system-info"  # user name, host name, platform fingerprint
@@ -190,12 +191,13 @@ _STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (
         ("login data", "local state", "cookies", "leveldb"),
         r"login data|local state|cookies\.sqlite|local storage[/\\]+leveldb|[/\\]cookies\b",
-        SECRETS,
+        STEALER_TARGET,
     ),
     (
         ("discord", "wallet", "exodus", "electrum", "metamask", "nkbih"),
-        r"discord(?:canary|ptb)?[/\\]|\bwallet\.dat|exodus[/\\]|electrum[/\\]|metamask|nkbihfbeogaeaoehlefnkodbefgpgknn",
-        SECRETS,
+        r"discord(?:canary|ptb)?[/\\]|\bwallet\.dat|exodus[/\\]|electrum[/\\]|metamask|nkbihfbeogaeaoehlefnkodbefgpgknn"
+        r"|discord(?:app)?\.com/api/v\d+/users/@me",
+        STEALER_TARGET,
     ),
     (
         (".env", "netrc", "passwd", "shadow", "gitconfig", "tfvars"),
@@ -254,7 +256,7 @@ _STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
     ),
     (
         ("://", "requestbin", "oast.", "interact.sh", "burpcollab"),
-        r"https?://\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|requestbin|\boast\.|interact\.sh|burpcollaborator",
+        r"https?://(?!127\.|0\.0\.0\.0|10\.|192\.168\.)\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|requestbin|\boast\.|interact\.sh|burpcollaborator",
         EXFIL_ENDPOINT,
     ),
     (
@@ -312,6 +314,10 @@ NETWORK_COMMANDS = frozenset(
         "host",
     }
 )
+
+#: Tags that count only when found in a command that is run, not in any string constant
+#: (help texts and docs mention `curl -o` and `chmod +x` all the time).
+COMMAND_ONLY = frozenset({SHELL_DOWNLOAD, REVERSE_SHELL, DETACHED, MAKE_EXECUTABLE})
 
 #: Commands that fingerprint the host.
 SYSINFO_COMMANDS = frozenset(

@@ -93,6 +93,7 @@ _SPECIAL = frozenset(
         ast.Expr,
         ast.If,
         ast.Assign,
+        ast.AugAssign,
         ast.Import,
         ast.ImportFrom,
         ast.For,
@@ -122,6 +123,7 @@ class _ScopeState:
     signals: list[Signal] = field(default_factory=list)
     strings: list[tuple[int, str]] = field(default_factory=list)  # (line, constant)
     assigns: dict[str, ast.expr] = field(default_factory=dict)
+    augments: dict[str, list[ast.expr]] = field(default_factory=dict)  # `name += expr`, for hints
     sinks: list[tuple[ast.Call, ast.expr, str]] = field(default_factory=list)  # call, code arg, how
 
 
@@ -285,6 +287,10 @@ class _Walker:
             for target in node.targets:  # type: ignore[attr-defined]
                 if type(target) is ast.Name:
                     scope.assigns[target.id] = node.value  # type: ignore[attr-defined]
+        elif t is ast.AugAssign:
+            target = node.target  # type: ignore[attr-defined]
+            if type(target) is ast.Name:
+                scope.augments.setdefault(target.id, []).append(node.value)  # type: ignore[attr-defined]
         elif t is ast.Import or t is ast.ImportFrom:
             self._import(node, scope)  # type: ignore[arg-type]
             return False
@@ -525,6 +531,10 @@ class _Walker:
         text = as_text(folded) if folded is not None else None
         if text is not None and folded is not None:
             self._shell(text, folded.stages, node, scope)
+        else:
+            partial = _partial_text(command)
+            if partial:
+                self._shell(partial, (), node, scope)
 
     def _argv(self, elts: list[ast.expr], node: ast.Call, scope: _ScopeState) -> None:
         evaluator = self._lookup(scope)
@@ -582,6 +592,7 @@ class _Walker:
         if scope.strings:
             self._scan_strings(scope)
         scope.assigns.clear()
+        scope.augments.clear()
         scope.sinks.clear()
 
     def _scan_strings(self, scope: _ScopeState) -> None:
@@ -594,6 +605,8 @@ class _Walker:
         import bisect  # noqa: PLC0415 - only needed when strings exist
 
         for offset, tag, match in cap.scan_strings(joined):
+            if tag in cap.COMMAND_ONLY:
+                continue
             i = bisect.bisect_right(offsets, offset) - 1
             line = scope.strings[i][0]
             scope.signals.append(Signal(tag, match, line, self._snippet(line)))
@@ -668,6 +681,7 @@ class _Walker:
                     bound = scope.assigns.get(n.id) or self.module.assigns.get(n.id)
                     if bound is not None:
                         todo.append((bound, hop + 1))
+                    todo.extend((extra, hop + 1) for extra in scope.augments.get(n.id, ())[:8])
         return hints, network
 
     # -- output ---------------------------------------------------------------------------
@@ -688,6 +702,17 @@ class _Walker:
         line = getattr(node, "lineno", 0)
         snippet = self._snippet(line, getattr(node, "col_offset", 0))
         scope.signals.append(Signal(tag, detail[:160], line, snippet, stages))
+
+
+def _partial_text(node: ast.expr) -> str:
+    """The literal parts of an f-string or `+` chain, unknown parts as `…` (for command lines)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "…" for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        return _partial_text(node.left) + (_partial_text(node.right) or "…")
+    return ""
 
 
 def _leftmost(node: ast.expr) -> str:

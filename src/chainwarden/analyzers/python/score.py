@@ -22,6 +22,8 @@ from chainwarden.rules import python as rules
 _AUTO = frozenset({Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT})
 _CONCEALING = frozenset({cap.PACKED, cap.HIDDEN_CODE, cap.DECODE_EXEC, cap.OBFUSCATED})
 _MAX_CLOSURE = 2000
+_MAX_DEPTH = 2
+_STRONG = frozenset({cap.DECODE_EXEC, cap.REMOTE_CODE, cap.HIDDEN_CODE, cap.REVERSE_SHELL, cap.OBFUSCATED})
 _FETCH = frozenset({cap.NETWORK, cap.SHELL_DOWNLOAD, cap.DOWNLOAD})
 _RUN = frozenset({cap.PROCESS, cap.MAKE_EXECUTABLE, cap.DYNAMIC_CODE})
 _BINARY = frozenset({cap.EXECUTABLE_FILE, cap.MAKE_EXECUTABLE, cap.SHELL_DOWNLOAD, cap.DOWNLOAD})
@@ -77,20 +79,25 @@ def units(pkg: Package, reached: dict[Node, Reached]) -> list[Unit]:
 
 
 def _closure(pkg: Package, root: Node, covered: set[Node]) -> list[Hit]:
+    """Signals of the root and what it calls or starts. Beyond `_MAX_DEPTH` calls only strong
+    signals count: deep call trees of big libraries reach everything, malware runs close to
+    its trigger (or hides, which is strong)."""
     hits: list[Hit] = []
-    seen = {root: False}
+    seen = {root: (False, 0)}
     queue = deque([root])
     while queue and len(seen) < _MAX_CLOSURE:
         node = queue.popleft()
         covered.add(node)
         scope = pkg.scopes.get(node)
-        threaded = seen[node]
+        threaded, depth = seen[node]
         if scope is not None:
-            hits.extend(Hit(node, s, threaded) for s in scope.signals)
+            hits.extend(
+                Hit(node, s, threaded) for s in scope.signals if depth <= _MAX_DEPTH or s.kind in _STRONG or s.stages
+            )
         for edge in pkg.edges(node):
             if edge.imported or edge.target in seen:
                 continue
-            seen[edge.target] = threaded or edge.spawn
+            seen[edge.target] = (threaded or edge.spawn, depth + 1)
             queue.append(edge.target)
     return hits
 

@@ -138,6 +138,8 @@ def _fixed_flags() -> Any:
         f"{n}={v!r}" for n, v in zip(names, s, strict=True)) + ")"}
     for i, n in enumerate(names):
         ns[n] = property(_field_getter(i))
+    for attr in ("n_fields", "n_sequence_fields", "n_unnamed_fields"):
+        ns[attr] = getattr(type(sys.flags), attr, len(names))
     return type("flags", (tuple,), ns)(values)
 
 
@@ -194,21 +196,26 @@ def _run_site(executable: str) -> None:
 
 
 def _run_program(rest: list[str], namespace: dict[str, Any]) -> None:
+    """Run the program the way the interpreter would have: `-c`, `-m`, a script, a directory or stdin."""
+    safe = sys.flags.safe_path  # -P / -I: no script directory or working directory on sys.path
     if rest[:1] == ["-c"]:
         sys.argv = ["-c", *rest[2:]]
-        sys.path.insert(0, "")
-        code = compile(rest[1] if len(rest) > 1 else "", "<string>", "exec")
-        exec(code, namespace)  # noqa: S102 - the program the user asked to run
+        if not safe:
+            sys.path.insert(0, "")
+        program = compile(rest[1] if len(rest) > 1 else "", "<string>", "exec")
+        exec(program, namespace)  # noqa: S102 - the program the user asked to run
     elif rest[:1] == ["-m"]:
         sys.argv = [rest[1], *rest[2:]]
-        sys.path.insert(0, os.getcwd())
+        if not safe:
+            sys.path.insert(0, os.getcwd())
         import runpy  # noqa: PLC0415 - only here: it costs ~3 ms of imports
 
         getattr(runpy, "_run_module_as_main")(rest[1], alter_argv=True)  # noqa: B009 - what `python -m` itself calls
     elif rest and rest[0] != "-":
         sys.argv = list(rest)
         script = rest[0]
-        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+        if not safe:
+            sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
         if os.path.isdir(script) or script.endswith(".zip"):
             import runpy  # noqa: PLC0415
 
@@ -219,8 +226,14 @@ def _run_program(rest: list[str], namespace: dict[str, Any]) -> None:
         namespace.update(__file__=script, __cached__=None)
         exec(compile(source, script, "exec"), namespace)  # noqa: S102
     else:
-        sys.argv = [""]
-        sys.path.insert(0, "")
+        sys.argv = ["", *rest[1:]]
+        if not safe:
+            sys.path.insert(0, "")
+        if not rest and sys.stdin.isatty():
+            import code  # noqa: PLC0415
+
+            code.interact(local=namespace)
+            return
         exec(compile(sys.stdin.read(), "<stdin>", "exec"), namespace)  # noqa: S102
 
 
