@@ -11,7 +11,8 @@ import dataclasses
 import enum
 import types
 import typing
-from typing import Any, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -44,54 +45,126 @@ def _hints(cls: type) -> dict[str, Any]:
     return hints
 
 
-def from_jsonable(tp: type[T], data: JSON) -> T:  # noqa: C901, PLR0911 - one branch per type form
-    """Rebuild a value of type `tp` from `to_jsonable` output; raises ValueError on mismatch."""
+Decoder = Callable[[JSON], Any]
+_DECODERS: dict[Any, Decoder] = {}
+
+
+def from_jsonable(tp: type[T], data: JSON) -> T:
+    """Rebuild a value of type `tp` from `to_jsonable` output; raises ValueError on mismatch.
+
+    A decoder is compiled once per type (warm scans decode hundreds of thousands of cached
+    facts, so reflection per value would dominate them)."""
+    result: T = _decoder(tp)(data)
+    return result
+
+
+def _decoder(tp: Any) -> Decoder:  # noqa: ANN401 - any type form
+    decoder = _DECODERS.get(tp)
+    if decoder is None:
+        decoder = _build(tp)
+        _DECODERS[tp] = decoder
+    return decoder
+
+
+def _fail(tp: object, data: JSON) -> ValueError:
+    return ValueError(f"{data!r:.80} is not a {tp}")
+
+
+def _build(tp: Any) -> Decoder:  # noqa: ANN401, C901, PLR0911 - one branch per type form
     origin = typing.get_origin(tp)
     if tp is Any:
-        return cast("T", data)
+        return lambda data: data
     if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if data is None and type(None) in args:
-            return cast("T", None)
-        for arg in args:
-            if arg is type(None):
-                continue
+        return _build_union(typing.get_args(tp))
+    if origin is tuple:
+        return _build_tuple(tp, typing.get_args(tp))
+    if origin is dict:
+        value = _decoder(typing.get_args(tp)[1])
+
+        def dict_decoder(data: JSON) -> Any:  # noqa: ANN401
+            if not isinstance(data, dict):
+                raise _fail(tp, data)
+            return {k: value(v) for k, v in data.items()}
+
+        return dict_decoder
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return _build_dataclass(tp)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        enum_type = tp
+
+        def enum_decoder(data: JSON) -> Any:  # noqa: ANN401
+            return enum_type(data)
+
+        return enum_decoder
+    if tp is float:
+
+        def float_decoder(data: JSON) -> Any:  # noqa: ANN401
+            if isinstance(data, int | float) and not isinstance(data, bool):
+                return float(data)
+            raise _fail(tp, data)
+
+        return float_decoder
+    if tp in (str, int, bool) or tp is type(None):
+        exact = tp
+
+        def exact_decoder(data: JSON) -> Any:  # noqa: ANN401
+            if type(data) is exact:
+                return data
+            raise _fail(tp, data)
+
+        return exact_decoder
+    msg = f"cannot decode into {tp}"
+    raise TypeError(msg)
+
+
+def _build_union(args: tuple[Any, ...]) -> Decoder:
+    optional = type(None) in args
+    members = [_decoder(a) for a in args if a is not type(None)]
+
+    def union_decoder(data: JSON) -> Any:  # noqa: ANN401
+        if data is None and optional:
+            return None
+        for member in members:
             try:
-                return cast("T", from_jsonable(arg, data))
+                return member(data)
             except (TypeError, ValueError):
                 continue
-        msg = f"{data!r} matches no member of {tp}"
-        raise ValueError(msg)
-    if origin is tuple:
-        args = typing.get_args(tp)
-        if not isinstance(data, list):
-            msg = f"expected list for {tp}"
-            raise ValueError(msg)
-        if len(args) == 2 and args[1] is Ellipsis:  # noqa: PLR2004 - tuple[X, ...]
-            return cast("T", tuple(from_jsonable(args[0], v) for v in data))
-        if len(args) != len(data):
-            msg = f"expected {len(args)} items for {tp}"
-            raise ValueError(msg)
-        return cast("T", tuple(from_jsonable(a, v) for a, v in zip(args, data, strict=True)))
-    if origin is dict:
-        _, vt = typing.get_args(tp)
+        raise _fail(args, data)
+
+    return union_decoder
+
+
+def _build_tuple(tp: Any, args: tuple[Any, ...]) -> Decoder:  # noqa: ANN401
+    if len(args) == 2 and args[1] is Ellipsis:  # noqa: PLR2004 - tuple[X, ...]
+        item = _decoder(args[0])
+
+        def var_tuple(data: JSON) -> Any:  # noqa: ANN401
+            if not isinstance(data, list):
+                raise _fail(tp, data)
+            return tuple(item(v) for v in data)
+
+        return var_tuple
+    items = [_decoder(a) for a in args]
+
+    def fixed_tuple(data: JSON) -> Any:  # noqa: ANN401
+        if not isinstance(data, list) or len(data) != len(items):
+            raise _fail(tp, data)
+        return tuple(f(v) for f, v in zip(items, data, strict=True))
+
+    return fixed_tuple
+
+
+def _build_dataclass(cls: type) -> Decoder:
+    hints = _hints(cls)
+    fields = [(f.name, f) for f in dataclasses.fields(cls)]
+    # decoders of the fields are resolved lazily: dataclasses may refer to themselves
+    resolved: list[tuple[str, Decoder]] = []
+
+    def dataclass_decoder(data: JSON) -> Any:  # noqa: ANN401
         if not isinstance(data, dict):
-            msg = f"expected object for {tp}"
-            raise ValueError(msg)
-        return cast("T", {k: from_jsonable(vt, v) for k, v in data.items()})
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if not isinstance(data, dict):
-            msg = f"expected object for {tp.__name__}"
-            raise ValueError(msg)
-        hints = _hints(tp)
-        kwargs = {f.name: from_jsonable(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
-        return tp(**kwargs)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return cast("T", tp(data))
-    if tp is float and isinstance(data, int | float) and not isinstance(data, bool):
-        return cast("T", float(data))
-    if (tp in (str, int, bool) and type(data) is tp) or (tp is type(None) and data is None):
-        same: T = data
-        return same
-    msg = f"{data!r} is not a {tp}"
-    raise ValueError(msg)
+            raise _fail(cls, data)
+        if not resolved:
+            resolved.extend((name, _decoder(hints[name])) for name, _ in fields)
+        return cls(**{name: dec(data[name]) for name, dec in resolved if name in data})
+
+    return dataclass_decoder

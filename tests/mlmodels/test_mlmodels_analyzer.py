@@ -179,3 +179,21 @@ def test_a_model_too_large_to_read_is_analysed_through_a_memory_map(tmp_path: Pa
         result = scanner.scan_artifact(artifact)
     assert "CW801" in {f.rule_id for f in result.findings}
     assert not result.unscanned
+
+
+def test_inside_packages_unknown_data_pickles_are_medium_but_hostile_ones_stay_critical() -> None:
+    doctree = mc.call("docutils.nodes", "document", mc.NONE)
+    [unknown] = [f for f in mc.findings_for(doctree, "docs/.doctrees/index.pickle", "wheel") if f.rule_id == "CW802"]
+    assert unknown.severity is Severity.MEDIUM
+    assert "package data" in unknown.message
+    [strict] = [f for f in mc.findings_for(doctree, "index.pickle", "model") if f.rule_id == "CW802"]
+    assert strict.severity is Severity.HIGH
+    nullifai = mc.call("os", "system", mc.string0("id"))[:-1] + b"\xff"
+    by_rule = {f.rule_id: f.severity for f in mc.findings_for(nullifai, "pkg/model.pkl", "sdist")}
+    assert by_rule["CW801"] is Severity.CRITICAL
+    assert by_rule["CW804"] is Severity.HIGH  # a broken stream next to a payload is not relaxed
+
+
+def test_a_text_file_of_lines_starting_with_c_is_not_a_pickle() -> None:
+    routines = b"ccopy\ncgeev\ncgelsd\ncgemm\ncgesdd\ncgesv\ncgetrf\ncheevd\n"  # numpy's lapack_lite list
+    assert mc.rule_ids(routines, "wrapped_routines") == set()

@@ -310,7 +310,7 @@ HDF5 = b"\x89HDF\r\n\x1a\n" + b"\x00" * 64
 # -- judging --------------------------------------------------------------------------------------------
 
 
-def findings_for(data: bytes, path: str = "model.bin") -> list[object]:
+def findings_for(data: bytes, path: str = "model.bin", kind: str = "directory") -> list[object]:
     """The model analyzer's findings for one file, facts passed through the cache codec as the engine does."""
     from chainwarden.analyzers.base import ArtifactView
     from chainwarden.analyzers.mlmodels.analyzer import ModelAnalyzer
@@ -320,9 +320,7 @@ def findings_for(data: bytes, path: str = "model.bin") -> list[object]:
 
     analyzer = ModelAnalyzer()
     member = Member(path, len(data))
-    view = ArtifactView(
-        ArtifactRef(ArtifactKind.DIRECTORY, "/fixture", "fixture"), ArtifactKind.DIRECTORY, None, (member,)
-    )
+    view = ArtifactView(ArtifactRef(ArtifactKind(kind), "/fixture", "fixture"), ArtifactKind(kind), None, (member,))
     assert analyzer.select(member, view), path
     facts = from_jsonable(ModelFacts, to_jsonable(analyzer.extract(data)))
     return list(analyzer.judge(view, {path: facts}))

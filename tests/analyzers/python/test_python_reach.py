@@ -28,7 +28,9 @@ def rules(findings: list[Finding]) -> dict[str, Finding]:
 
 
 def test_capability_in_a_function_nobody_calls_is_nothing(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, "lib", "1.0", {"lib/__init__.py": "from lib.core import collect\n", "lib/core.py": EXFIL})
+    wheel = make_wheel(
+        tmp_path, "lib", "1.0", {"lib/__init__.py": "from lib.core import collect\n", "lib/core.py": EXFIL}
+    )
     assert not [f for f in scan(wheel, tmp_path) if f.severity >= Severity.MEDIUM]
 
 
@@ -111,7 +113,11 @@ def test_start_file_entry_runs_at_interpreter_start(tmp_path: Path) -> None:
 
 
 def test_sitecustomize_runs_at_interpreter_start(tmp_path: Path) -> None:
-    files = {"sitecustomize.py": "from lib.core import collect\ncollect()\n", "lib/__init__.py": "", "lib/core.py": EXFIL}
+    files = {
+        "sitecustomize.py": "from lib.core import collect\ncollect()\n",
+        "lib/__init__.py": "",
+        "lib/core.py": EXFIL,
+    }
     found = rules(scan(make_wheel(tmp_path, "lib", "1.0", files), tmp_path))
     assert found["CW203"].trigger is Trigger.INTERPRETER_START
     assert found["CW214"].severity is Severity.MEDIUM
@@ -124,12 +130,20 @@ def test_pth_inside_a_package_directory_is_not_processed(tmp_path: Path) -> None
 
 def test_pth_through_data_purelib(tmp_path: Path) -> None:
     wheel = make_wheel(
-        tmp_path, "lib", "1.0", {"lib/__init__.py": "", "lib/core.py": EXFIL}, data_files={"purelib/boot.pth": "import lib.core; lib.core.collect()\n"}
+        tmp_path,
+        "lib",
+        "1.0",
+        {"lib/__init__.py": "", "lib/core.py": EXFIL},
+        data_files={"purelib/boot.pth": "import lib.core; lib.core.collect()\n"},
     )
     hit = rules(scan(wheel, tmp_path))["CW203"]
     assert hit.trigger is Trigger.INTERPRETER_START
 
 
 def test_tests_directory_of_an_sdist_is_not_import_time(tmp_path: Path) -> None:
-    files = {"setup.py": "from setuptools import setup\nsetup(name='lib')\n", "lib/__init__.py": "", "tests/test_net.py": EXFIL + "collect()\n"}
+    files = {
+        "setup.py": "from setuptools import setup\nsetup(name='lib')\n",
+        "lib/__init__.py": "",
+        "tests/test_net.py": EXFIL + "collect()\n",
+    }
     assert "CW203" not in rules(scan(make_sdist(tmp_path, "lib", "1.0", files), tmp_path))

@@ -7,6 +7,7 @@ model, and yields no findings here).
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections import defaultdict
 from typing import TYPE_CHECKING, ClassVar
@@ -91,6 +92,31 @@ _ISSUE_RULES: dict[IssueKind, Rule] = {
 }
 _NOT_CODE = frozenset({IssueKind.HEADER_INVALID, IssueKind.CONTAINER_ANOMALY})
 _MAX_FINDINGS_PER_FILE = 50
+#: Findings that say a file is hostile, wherever it is.
+_HOSTILE = frozenset({rules.DANGEROUS_GLOBAL.id, rules.HIDDEN_CALLABLE.id, rules.KERAS_CODE.id, rules.TEMPLATE_CODE.id})
+#: In a package, a pickle runs only when the package's code loads it; what is merely unknown there
+#: (Sphinx doctrees, test fixtures, HDF5 test images) is reported at medium instead of blocking.
+#: Standalone model files and directories stay fail-closed; so do files no RECORD owns.
+_PACKAGE_KINDS = frozenset({ArtifactKind.WHEEL, ArtifactKind.SDIST, ArtifactKind.INSTALLED})
+_RELAXED_IN_PACKAGES = frozenset(
+    {
+        rules.UNKNOWN_GLOBAL.id,
+        rules.BROKEN_STREAM.id,
+        rules.ANALYSIS_LIMIT.id,
+        rules.UNVERIFIABLE.id,
+        rules.KERAS_MODULE.id,
+    }
+)
+
+
+def _as_package_data(finding: Finding) -> Finding:
+    if finding.rule_id not in _RELAXED_IN_PACKAGES or finding.severity <= Severity.MEDIUM:
+        return finding
+    return dataclasses.replace(
+        finding,
+        severity=Severity.MEDIUM,
+        message=f"{finding.message}; package data: runs only if the package's code loads this file",
+    )
 
 
 def _suffixes(path: str) -> tuple[str, str]:
@@ -165,6 +191,8 @@ class ModelAnalyzer(Analyzer[ModelFacts]):
                     detail=(("offset", str(issue.offset)), ("issue", issue.kind.value)),
                 )
             )
+        if view.kind in _PACKAGE_KINDS and not any(f.rule_id in _HOSTILE for f in findings):
+            findings = [_as_package_data(f) for f in findings]
         findings.sort(key=lambda f: f.sort_key)
         yield from findings[:_MAX_FINDINGS_PER_FILE]
         if len(findings) > _MAX_FINDINGS_PER_FILE:

@@ -31,10 +31,9 @@ def looks_like_pickle(buf: Buffer, start: int, end: int) -> bool:
         return True
     trial = Collector(where="", limits=Limits(max_ops=_SNIFF_OPS))
     result = run_stream(buf, start, min(end, start + 64 * 1024 * 1024), trial)
-    if (result.complete and result.ops >= 2) or result.calls:  # noqa: PLR2004 - more than a bare STOP
-        return True
-    honest = [g for g in trial.globals if all(p.isidentifier() for p in f"{g.module}.{g.name}".split("."))]
-    return bool(honest) and buf[start] in b"c("
+    # A text file can parse as a GLOBAL or two ("ccopy\ncgeev\n..."); only a stream that completes
+    # or reaches a call is taken for a pickle without a PROTO header.
+    return (result.complete and result.ops >= 2) or result.calls > 0  # noqa: PLR2004 - more than a bare STOP
 
 
 def _padding(buf: Buffer, start: int, end: int) -> bool:

@@ -195,8 +195,10 @@ _STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
     ),
     (
         ("discord", "wallet", "exodus", "electrum", "metamask", "nkbih"),
-        r"discord(?:canary|ptb)?[/\\]|\bwallet\.dat|exodus[/\\]|electrum[/\\]|metamask|nkbihfbeogaeaoehlefnkodbefgpgknn"
-        r"|discord(?:app)?\.com/api/v\d+/users/@me",
+        (
+            r"discord(?:canary|ptb)?[/\\]|\bwallet\.dat|exodus[/\\]|electrum[/\\]|metamask|nkbihfbeogaeaoehlefnkodbefgpgknn"
+            r"|discord(?:app)?\.com/api/v\d+/users/@me"
+        ),
         STEALER_TARGET,
     ),
     (

@@ -400,6 +400,8 @@ class _Walker:
 
     def _lookup(self, scope: _ScopeState) -> Evaluator:
         def lookup(name: str) -> ast.expr | None:
+            if name in scope.augments or name in self.module.augments:
+                return None  # built up in steps (`+=` in a loop): not a constant
             return scope.assigns.get(name) or self.module.assigns.get(name)
 
         return Evaluator(self._resolve, lookup)
@@ -709,7 +711,9 @@ def _partial_text(node: ast.expr) -> str:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "…" for v in node.values)
+        return "".join(
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "…" for v in node.values
+        )
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
         return _partial_text(node.left) + (_partial_text(node.right) or "…")
     return ""
@@ -718,8 +722,8 @@ def _partial_text(node: ast.expr) -> str:
 def _leftmost(node: ast.expr) -> str:
     """The name an attribute chain starts from (`a` for `a.b.c`), or ""."""
     while type(node) is ast.Attribute:
-        node = node.value  # type: ignore[attr-defined]
-    return node.id if type(node) is ast.Name else ""  # type: ignore[attr-defined]
+        node = node.value
+    return node.id if type(node) is ast.Name else ""
 
 
 def _is_main_guard(test: ast.expr) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chainwarden.analyzers.python.facts import MODULE_SCOPE, PTH, PYC, PYTHON, Import, PyFacts, Scope
+from chainwarden.analyzers.python.facts import MAIN_SCOPE, MODULE_SCOPE, PTH, PYC, PYTHON, Import, PyFacts, Scope
 from chainwarden.models import ArtifactKind
 
 if TYPE_CHECKING:
@@ -189,6 +189,8 @@ class Package:
         if cached is not None:
             return cached
         out: list[Edge] = []
+        if node.scope == MAIN_SCOPE:  # a module run as a script runs its top level first
+            out.append(Edge(Node(node.path, MODULE_SCOPE), "runs the module top level"))
         scope = self.scopes.get(node)
         if scope is not None:
             for name in scope.calls.split():

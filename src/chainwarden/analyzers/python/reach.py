@@ -82,6 +82,7 @@ def roots(pkg: Package) -> list[Root]:
             )
         elif path in pkg.module_of:
             out.append(_module_root(pkg, path, rel))
+            out.append(Root(Node(path, MAIN_SCOPE), Trigger.CALL, f"{rel} run as a script"))
     out.extend(_entry_point_roots(pkg))
     return out
 

@@ -8,6 +8,7 @@ same capability means little in a function nobody calls and a lot at interpreter
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 
@@ -22,8 +23,9 @@ from chainwarden.rules import python as rules
 _AUTO = frozenset({Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT})
 _CONCEALING = frozenset({cap.PACKED, cap.HIDDEN_CODE, cap.DECODE_EXEC, cap.OBFUSCATED})
 _MAX_CLOSURE = 2000
-_MAX_DEPTH = 2
-_STRONG = frozenset({cap.DECODE_EXEC, cap.REMOTE_CODE, cap.HIDDEN_CODE, cap.REVERSE_SHELL, cap.OBFUSCATED})
+_WALLET = re.compile(r"wallet|exodus|electrum|metamask|nkbih")
+#: Signals that make a function worth judging even when nothing runs it by itself.
+_CALL_WORTHY = frozenset({*_CONCEALING, cap.REMOTE_CODE, cap.REVERSE_SHELL, cap.STEALER_TARGET})
 _FETCH = frozenset({cap.NETWORK, cap.SHELL_DOWNLOAD, cap.DOWNLOAD})
 _RUN = frozenset({cap.PROCESS, cap.MAKE_EXECUTABLE, cap.DYNAMIC_CODE})
 _BINARY = frozenset({cap.EXECUTABLE_FILE, cap.MAKE_EXECUTABLE, cap.SHELL_DOWNLOAD, cap.DOWNLOAD})
@@ -56,6 +58,15 @@ class Unit:
             by_node.setdefault(h.node, set()).add(h.signal.kind)
         return any(all(kinds & g for g in groups) for kinds in by_node.values())
 
+    def stealer_categories(self) -> set[str]:
+        """Which kinds of personal stores the unit names: browser profiles, Discord, wallets."""
+        found: set[str] = set()
+        for h in self.hits:
+            if h.signal.kind == cap.STEALER_TARGET:
+                text = h.signal.detail.lower()
+                found.add("discord" if "discord" in text else "wallet" if _WALLET.search(text) else "browser")
+        return found
+
     @property
     def concealed(self) -> bool:
         return any(h.signal.stages or h.signal.kind in _CONCEALING for h in self.hits)
@@ -73,32 +84,32 @@ def units(pkg: Package, reached: dict[Node, Reached]) -> list[Unit]:
     for node, scope in pkg.scopes.items():
         if node in covered or (node in reached and reached[node].trigger in _AUTO):
             continue
-        if any(s.kind in _CONCEALING or s.kind in {cap.REMOTE_CODE, cap.REVERSE_SHELL} for s in scope.signals):
-            out.append(Unit(node, Trigger.CALL, tuple(Hit(node, s, threaded=False) for s in scope.signals)))
+        if any(s.kind in _CALL_WORTHY for s in scope.signals):
+            out.append(Unit(node, Trigger.CALL, tuple(_closure(pkg, node, set()))))
     return out
 
 
 def _closure(pkg: Package, root: Node, covered: set[Node]) -> list[Hit]:
-    """Signals of the root and what it calls or starts. Beyond `_MAX_DEPTH` calls only strong
-    signals count: deep call trees of big libraries reach everything, malware runs close to
-    its trigger (or hides, which is strong)."""
+    """Signals of the root and what it calls or starts: any call inside one file, but into
+    another file only from the root itself. Call trees of big libraries reach everything
+    through helper modules (a config getter that can query a cloud metadata server); the code
+    a trigger runs on purpose sits in the root's file or is called from the root directly."""
     hits: list[Hit] = []
-    seen = {root: (False, 0)}
+    seen = {root: False}
     queue = deque([root])
     while queue and len(seen) < _MAX_CLOSURE:
         node = queue.popleft()
         covered.add(node)
         scope = pkg.scopes.get(node)
-        threaded, depth = seen[node]
+        threaded = seen[node]
         if scope is not None:
-            hits.extend(
-                Hit(node, s, threaded) for s in scope.signals if depth <= _MAX_DEPTH or s.kind in _STRONG or s.stages
-            )
+            hits.extend(Hit(node, s, threaded) for s in scope.signals)
         for edge in pkg.edges(node):
-            if edge.imported or edge.target in seen:
+            target = edge.target
+            if edge.imported or target in seen or (target.path != node.path and node != root):
                 continue
-            seen[edge.target] = (threaded or edge.spawn, depth + 1)
-            queue.append(edge.target)
+            seen[target] = threaded or edge.spawn
+            queue.append(target)
     return hits
 
 
@@ -124,13 +135,15 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
             out.append((rule, _bump(severity, unit) if bump else severity, tags))
 
     network = k & {cap.NETWORK, cap.SHELL_DOWNLOAD, cap.DOWNLOAD}
+    if cap.HIDDEN_CODE in k and t in _AUTO and unit.together({cap.HIDDEN_CODE}, {cap.FILE_WRITE}, {cap.PROCESS}):
+        add(rules.DECODE_EXEC, _by_trigger(t, {INTERP: C, S: C, P: C, E: H}), (cap.HIDDEN_CODE,), bump=False)
     if cap.DECODE_EXEC in k:
         add(rules.DECODE_EXEC, _by_trigger(t, {INTERP: C, S: C, P: C, E: H, X: M}), (cap.DECODE_EXEC,), bump=False)
     downloads_and_runs = network and unit.together(_FETCH, _RUN, _BINARY)
     if cap.REMOTE_CODE in k or downloads_and_runs:
         tags = (cap.REMOTE_CODE,) if cap.REMOTE_CODE in k else (*sorted(network), cap.MAKE_EXECUTABLE, cap.PROCESS)
         add(rules.REMOTE_CODE, _by_trigger(t, {INTERP: C, S: C, P: C, E: M, X: L}), tags, bump=False)
-    secrets = k & {cap.SECRETS, cap.ENV_DUMP}
+    secrets = k & {cap.SECRETS, cap.ENV_DUMP, cap.STEALER_TARGET}
     if t in _AUTO and network and (secrets or ({cap.SECRETS_WEAK, cap.SYSTEM_INFO} <= k)):
         add(
             rules.EXFILTRATION,
@@ -139,6 +152,9 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
         )
     elif t in {INTERP, S, P} and network and cap.SYSTEM_INFO in k:
         add(rules.EXFILTRATION, H, (*sorted(network), cap.SYSTEM_INFO))
+    elif network and cap.STEALER_TARGET in k and (cap.EXFIL_ENDPOINT in k or len(unit.stealer_categories()) >= 2):  # noqa: PLR2004
+        # stealer code (browser + Discord + wallets, or posted to a webhook) even when only a call runs it
+        add(rules.EXFILTRATION, H, (*sorted(network), cap.STEALER_TARGET), bump=False)
     if cap.CHILD_INTERPRETER in k and t in _AUTO:
         detached = cap.DETACHED in k
         table = {INTERP: C, S: H if detached else L, P: H if detached else M, E: M if detached else None}
@@ -149,9 +165,9 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
         )
     if t in _AUTO - {E} and unit.together({cap.PERSISTENCE}, {cap.FILE_WRITE, cap.PROCESS}):
         add(rules.PERSISTENCE, C if network else H, (cap.PERSISTENCE,))
-    if cap.SECRETS in k and not network and t in _AUTO - {E}:
+    if k & {cap.SECRETS, cap.STEALER_TARGET} and not network and t in _AUTO - {E}:
         severity = H if k & {cap.ARCHIVE, cap.ENCRYPT} else M
-        add(rules.CREDENTIAL_ACCESS, severity, (cap.SECRETS,))
+        add(rules.CREDENTIAL_ACCESS, severity, tuple(sorted(k & {cap.SECRETS, cap.STEALER_TARGET})))
     if network and t in {INTERP, S, P} and not secrets:
         severity = H if t is INTERP or cap.EXFIL_ENDPOINT in k else M
         add(rules.AUTO_NETWORK, severity, tuple(sorted(network)))

@@ -109,7 +109,11 @@ def pth_facts(text: str, parse_lines: Callable[[str], PyFacts], problems: tuple[
         facts = parse_lines(line)
         for imp in facts.imports:
             if imp.scope == MODULE_SCOPE and imp.level == 0:
-                targets.extend((number, m) for m in [imp.module, *[f"{imp.module}.{n.partition(' as ')[0]}" for n in imp.names]] if m)
+                targets.extend(
+                    (number, m)
+                    for m in [imp.module, *[f"{imp.module}.{n.partition(' as ')[0]}" for n in imp.names]]
+                    if m
+                )
         for scope in facts.scopes:
             signals.extend(Signal(s.kind, s.detail, number, s.snippet or line[:200], s.stages) for s in scope.signals)
             calls.update(scope.calls.split())
