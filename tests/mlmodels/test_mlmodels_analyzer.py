@@ -197,3 +197,42 @@ def test_inside_packages_unknown_data_pickles_are_medium_but_hostile_ones_stay_c
 def test_a_text_file_of_lines_starting_with_c_is_not_a_pickle() -> None:
     routines = b"ccopy\ncgeev\ncgelsd\ncgemm\ncgesdd\ncgesv\ncgetrf\ncheevd\n"  # numpy's lapack_lite list
     assert mc.rule_ids(routines, "wrapped_routines") == set()
+
+
+def test_a_wheel_that_ships_a_malicious_model_is_blocked(tmp_path: Path) -> None:
+    from support.packages import make_wheel
+
+    wheel = make_wheel(
+        tmp_path,
+        "weights-pkg",
+        "1.0",
+        {
+            "weights_pkg/__init__.py": b"",
+            "weights_pkg/model.pt": mc.torch_zip(mc.call("os", "system", mc.string0(mc.REVERSE_SHELL))),
+            "weights_pkg/good.safetensors": mc.safetensors({"w": ("F32", [1], b"\0" * 4)}),
+        },
+    )
+    result = _scan(tmp_path, wheel)
+    hits = [f for f in result.findings if f.rule_id == "CW801"]
+    assert hits
+    assert hits[0].severity is Severity.CRITICAL
+    assert hits[0].location.path == "weights_pkg/model.pt!archive/data.pkl"
+    assert {c.path for c in model_components([result])} == {"weights_pkg/model.pt", "weights_pkg/good.safetensors"}
+
+
+def test_model_components_make_a_valid_cyclonedx_1_6_bom(tmp_path: Path) -> None:
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.output.json import JsonV1Dot6
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from chainwarden.analyzers.mlmodels.sbom import cyclonedx_component
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "good.pt").write_bytes(mc.torch_zip(mc.torch_state_dict_pickle()))
+    (models / "bad.pkl").write_bytes(mc.call("os", "system", mc.string0("id")))
+    components = [cyclonedx_component(info) for info in model_components([_scan(tmp_path, models)])]
+    text = JsonV1Dot6(Bom(components=components)).output_as_string()
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    assert '"machine-learning-model"' in text

@@ -327,3 +327,16 @@ def test_zip64_end_records_are_followed(tmp_path: Path, monkeypatch: pytest.Monk
     reader = ZipReader(path, "z64eocd.zip")
     assert reader.problems == ()
     assert [reader.read(f"m{i}.py") for i in range(3)] == [b"x = 0\n", b"x = 1\n", b"x = 2\n"]
+
+
+def test_encrypted_member_is_reported_not_read(tmp_path: Path) -> None:
+    reader = _open(tmp_path, build_zip([RawEntry("secret.py", b"payload", flags=0x1), RawEntry("ok.py", b"x")]))
+    assert any(f.rule_id == "CW023" and "encrypted" in f.message for f in reader.problems)
+    assert [u.path for u in reader.unscanned] == ["secret.py"]
+    assert [m.path for m, _ in reader.read_all()] == ["ok.py"]
+
+
+def test_name_zipfile_cannot_decode_is_a_differential(tmp_path: Path) -> None:
+    """UTF-8 flag with bytes that are not UTF-8: zipfile (pip) refuses, other readers guess."""
+    reader = _open(tmp_path, build_zip([RawEntry("x", b"x", raw_name=b"pkg/\xff\xfe.py", flags=0x800)]))
+    assert any(f.rule_id == "CW016" and "zipfile" in f.message for f in reader.problems)

@@ -289,3 +289,21 @@ def test_file_vanishing_before_the_record_check_is_a_finding(tmp_path: Path) -> 
     (artifact,) = EnvironmentSource().open(str(site), _options(tmp_path))
     (site / "gone" / "__init__.py").unlink()
     assert [(f.rule_id, f.location.path) for f in artifact.problems] == [("CW023", "gone/__init__.py")]
+
+
+def test_python_prefix_and_stdlib_sitecustomize(tmp_path: Path) -> None:
+    """A prefix without pyvenv.cfg (pyenv version, conda env, /usr/local) is an environment, and
+    a sitecustomize.py beside the stdlib runs at every start like one in site-packages."""
+    prefix = tmp_path / "prefix"
+    site = prefix / "lib" / "python3.12" / "site-packages"
+    site.mkdir(parents=True)
+    fake_install(site, "good", "1.0", {"good/__init__.py": ""})
+    (site.parent / "sitecustomize.py").write_text("import os\n")
+    (site.parent / "os.py").write_text("# stdlib, not ours\n")
+    assert isinstance(source_for(str(prefix)), EnvironmentSource)
+    artifacts = _scan(prefix, tmp_path)
+    unowned = artifacts["unowned files"]
+    assert [(m.path, m.install_path) for m in unowned.members()] == [("../sitecustomize.py", "sitecustomize.py")]
+    assert unowned.read("../sitecustomize.py") == b"import os\n"
+    again = reopen(unowned.ref, _options(tmp_path))
+    assert list(again.members()) == list(unowned.members())

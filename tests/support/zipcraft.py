@@ -34,6 +34,8 @@ class RawEntry:
     crc: int | None = None
     unicode_path: str | None = None  # Info-ZIP unicode path extra field (0x7075)
     compressed: bytes | None = None  # raw data to store instead of compressing `data`
+    flags: int = 0  # extra general-purpose flag bits (0x1: encrypted, 0x800: UTF-8 names)
+    raw_name: bytes | None = None  # the name's bytes as written, instead of `name` encoded
 
 
 def _compress(entry: RawEntry) -> bytes:
@@ -61,11 +63,11 @@ def build_zip(
     central = bytearray()
     count = 0
     for entry in entries:
-        raw_name = entry.name.encode()
+        raw_name = entry.raw_name if entry.raw_name is not None else entry.name.encode()
         payload = _compress(entry)
         crc = entry.crc if entry.crc is not None else zlib.crc32(entry.data)
         usize, csize = len(entry.data), len(payload)
-        flags = 0x800 if not entry.name.isascii() else 0
+        flags = (0x800 if not entry.name.isascii() else 0) | entry.flags
         offset = len(out) - (0 if offsets_include_prepend else len(prepend))
         local_name = entry.local_name if entry.local_name is not None else raw_name
         out += struct.pack(

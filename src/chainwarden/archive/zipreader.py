@@ -495,17 +495,21 @@ class ZipReader(ArchiveReader):
             pos, left = pos + header, left - header
         pending = b""
         while True:
-            if not pending:
-                pending = self._pread(pos, min(_CHUNK, left)) if left > 0 else b""
+            if not pending and left > 0:
+                pending = self._pread(pos, min(_CHUNK, left))
+                if not pending:
+                    self._fail(rules.ARCHIVE_TRUNCATED, e, "has data running past the end of the file")
                 pos, left = pos + len(pending), left - len(pending)
             piece = self._feed(e, decompressor, pending, limit - len(out) + 1)
-            pending = getattr(decompressor, "unconsumed_tail", b"")
+            rest = getattr(decompressor, "unconsumed_tail", b"")
             out += piece
             if len(out) > limit:
                 why = f"inflates past its declared {limit} bytes (lying header or bomb)"
                 self._fail(rules.ZIP_HEADER_MISMATCH, e, why)
-            if getattr(decompressor, "eof", False) or (not piece and not pending and left <= 0):
+            stalled = not piece and left <= 0 and rest in (b"", pending)
+            if getattr(decompressor, "eof", False) or stalled or (decompressor is None and left <= 0):
                 break
+            pending = rest
         if len(out) != limit:
             self._fail(rules.ZIP_HEADER_MISMATCH, e, f"inflates to {len(out)} bytes, header says {limit}")
         if zlib.crc32(out) != e.crc:

@@ -33,6 +33,7 @@ from packageurl import PackageURL
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from chainwarden.analyzers.mlmodels.sbom import cyclonedx_component, model_components
 from chainwarden.models import Severity
 from chainwarden.report.common import Judgement, Status, unicode_safe
 from chainwarden.rules.advisories import MALICIOUS_PACKAGE, VULNERABLE_DEPENDENCY
@@ -95,6 +96,10 @@ def _components(report: ScanReport) -> tuple[dict[str, Component], dict[str, set
                 description=unicode_safe(meta.summary) or None,
             )
         edges.setdefault(ref, set()).update(_edge_names(meta.requires_dist))
+    # ML-BOM: every model file a scan saw, with its format, hash and verdict
+    for info in model_components(report.results):
+        component = cyclonedx_component(info)
+        components[str(component.bom_ref)] = component
     return components, edges, result_refs
 
 

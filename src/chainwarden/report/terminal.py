@@ -87,12 +87,12 @@ def _finding_lines(finding: Finding, *, color: bool) -> list[str]:
 
 
 def _status(result: ArtifactResult, judged: Judgement) -> str:
-    statuses = {judged.status(f) for f in result.findings}
+    statuses = {judged.status(f) for f in result.findings if f.severity > Severity.INFO}
     if Status.BLOCKING in statuses:
         return "BLOCKED"
     if Status.REPORTED in statuses or result.unscanned:
         return "WARN"
-    return "OK"
+    return "OK"  # informational findings (an inventory of model files, say) are not a warning
 
 
 def _result_block(result: ArtifactResult, judged: Judgement, *, color: bool) -> list[str]:

@@ -110,11 +110,23 @@ class DirectorySource(Source):
         return DirectoryArtifact(Path(ref.location), ref)
 
 
+#: Where a Python prefix (venv, conda env, pyenv version, /usr/local) keeps its site-packages.
+SITE_PACKAGES_PATTERNS = (
+    "lib/python*/site-packages",
+    "lib64/python*/site-packages",
+    "lib/pypy*/site-packages",
+    "Lib/site-packages",
+)
+
+
 def _looks_like_environment(p: Path) -> bool:
-    """A venv (pyvenv.cfg) or a site-packages directory (holds *.dist-info) is an environment."""
+    """A venv (pyvenv.cfg), a Python prefix (lib/python*/site-packages) or a site-packages
+    directory (holds *.dist-info) is an environment."""
     if (p / "pyvenv.cfg").is_file():
         return True
     if p.name in ("site-packages", "dist-packages"):
+        return True
+    if any(candidate.is_dir() for pattern in SITE_PACKAGES_PATTERNS for candidate in p.glob(pattern)):
         return True
     try:
         return any(c.suffix in (".dist-info", ".egg-info") and c.is_dir() for c in p.iterdir())

@@ -9,6 +9,7 @@ RECORD-owned `.pth` is judged exactly like an orphan one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -32,7 +33,12 @@ from chainwarden.models import (
 )
 from chainwarden.rules import archive as rules
 from chainwarden.sources.base import Source, SourceOptions
-from chainwarden.sources.directory import _looks_like_environment, read_regular_file, walk_tree
+from chainwarden.sources.directory import (
+    SITE_PACKAGES_PATTERNS,
+    _looks_like_environment,
+    read_regular_file,
+    walk_tree,
+)
 from chainwarden.sources.metadata import parse_core_metadata, parse_record
 from chainwarden.sources.wheel import FileDigest, check_record
 
@@ -41,6 +47,7 @@ if TYPE_CHECKING:
 
 _META_SUFFIXES = (".dist-info", ".egg-info")
 _SKIP_DIRS = frozenset({"__pycache__"})
+_STARTUP_MODULES = ("sitecustomize.py", "usercustomize.py")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,26 +61,21 @@ class _Distribution:
 
 
 def site_packages_dirs(root: Path) -> list[Path]:
-    """The site-packages directories of a venv, or `root` itself if it is one."""
+    """The site-packages directories of a venv or Python prefix, or `root` itself if it is one."""
     if not root.is_dir():
         msg = f"{root}: not a directory" if root.exists() else f"{root}: no such directory"
         raise ArtifactError(msg)
-    if not (root / "pyvenv.cfg").is_file():
-        return [root]
     found: dict[Path, Path] = {}
-    for pattern in (
-        "lib/python*/site-packages",
-        "lib64/python*/site-packages",
-        "lib/pypy*/site-packages",
-        "Lib/site-packages",
-    ):
+    for pattern in SITE_PACKAGES_PATTERNS:
         for candidate in sorted(root.glob(pattern)):
             if candidate.is_dir():
                 found.setdefault(candidate.resolve(), candidate)
-    if not found:
+    if found:
+        return list(found.values())
+    if (root / "pyvenv.cfg").is_file():
         msg = f"{root}: virtual environment without a lib/python*/site-packages directory"
         raise ArtifactError(msg)
-    return list(found.values())
+    return [root]
 
 
 def _list_dir(site: Path) -> list[str]:
@@ -238,7 +240,9 @@ class InstalledArtifact(_SiteArtifact):
 
 
 class UnownedArtifact(_SiteArtifact):
-    """Every file in site-packages that no distribution owns (`__pycache__` aside)."""
+    """Every file in site-packages that no distribution owns (`__pycache__` aside), plus a
+    `sitecustomize.py` / `usercustomize.py` in the stdlib directory above it (`lib/pythonX.Y/`):
+    `site` imports those at every start too, so they get the `install_path` of their module."""
 
     metadata = None
 
@@ -249,6 +253,11 @@ class UnownedArtifact(_SiteArtifact):
             for m in walked
             if m.path not in owned
         ]
+        if site.parent.name.startswith(("python", "pypy")):
+            for name in _STARTUP_MODULES:
+                member = _member(site, f"../{name}")
+                if member is not None:
+                    members.append(dataclasses.replace(member, install_path=name))
         super().__init__(site, ref, members)
         self._unscanned.extend(Unscanned(ref.label, u.path, u.reason) for u in unscanned)
 

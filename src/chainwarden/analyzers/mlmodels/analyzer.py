@@ -129,7 +129,7 @@ def _suffixes(path: str) -> tuple[str, str]:
 
 class ModelAnalyzer(Analyzer[ModelFacts]):
     name = "mlmodels"
-    version = "1"
+    version = "2"  # bump whenever the facts change shape or meaning
     facts_type = ModelFacts
     max_bytes: ClassVar[int] = 1024 * 1024 * 1024
 
@@ -201,6 +201,7 @@ class ModelAnalyzer(Analyzer[ModelFacts]):
                 f"{len(findings) - _MAX_FINDINGS_PER_FILE} more findings in this file were not listed",
                 Location(label, path),
                 Trigger.MODEL_LOAD,
+                severity=max(f.severity for f in findings[_MAX_FINDINGS_PER_FILE:]),
             )
 
     def _global_findings(self, label: str, path: str, refs: tuple[GlobalRef, ...]) -> Iterator[Finding]:

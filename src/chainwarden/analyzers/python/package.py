@@ -10,7 +10,7 @@ aliases (done at extraction) plus package-wide knowledge: relative imports, re-e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from chainwarden.analyzers.python.facts import MAIN_SCOPE, MODULE_SCOPE, PTH, PYC, PYTHON, Import, PyFacts, Scope
 from chainwarden.models import ArtifactKind
@@ -24,8 +24,9 @@ _SOURCE_SUFFIXES = (".py", ".pyw")
 _MAX_REEXPORT_HOPS = 4
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(NamedTuple):
+    """A scope in a file. A named tuple, not a dataclass: hashed millions of times per package."""
+
     path: str
     scope: str
 
@@ -212,15 +213,19 @@ class Package:
             top = self.module_top(parent) if parent else None
             if top is not None:
                 out.append(Edge(top, f"imports its package {parent}", imported=True))
+        targets: dict[str, None] = {}
         for imp in self._imports.get(node, ()):
             base = self.absolute("." * imp.level + imp.module, node.path) if imp.level else imp.module
-            originals = [n.partition(" as ")[0] for n in imp.names if n != "*"]
-            names = [base, *(f"{base}.{n}" if base else n for n in originals)]
-            for module in names:
-                for m in self.imported_modules(module):
-                    top = self.module_top(m)
-                    if top is not None and top != node:
-                        out.append(Edge(top, f"imports {m}", imported=True))
+            targets.update(dict.fromkeys(self.imported_modules(base)))
+            prefix = f"{base}." if base else ""
+            for entry in imp.names:
+                submodule = prefix + entry.partition(" as ")[0]
+                if submodule in self.modules:  # `from pkg import submodule`
+                    targets[submodule] = None
+        for m in targets:
+            top = self.module_top(m)
+            if top is not None and top != node:
+                out.append(Edge(top, f"imports {m}", imported=True))
         return out
 
     def sources(self) -> set[str]:

@@ -74,6 +74,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     gmatch, hmatch = glob_match, host_match
     _str, _bytes, _int, _tuple, _list, _type = str, bytes, int, tuple, list, type
     sys_modules = sys.modules
+    importlib_globals = vars(sys_modules["_frozen_importlib_external"])
     thread_mod_dict = _thread.__dict__
     guard_mod = sys_modules.get("_cw_guard")
     guard_dir = os.path.dirname(guard_file)
@@ -138,6 +139,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     pending_threads: dict[int, tuple[Any, tuple[str, ...]]] = {}
     resolved: dict[str, set[str]] = {}
     realdir_cache: dict[str, str] = {}
+    plain_seen: set[str] = set()  # annotation strings already found to be plain type expressions
     log_fd = [-1]
     site_done = [False]
     tamper_seen: set[str] = set()
@@ -297,6 +299,13 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         merged = out + [p for p in base if p != APP and p not in out]
         return _tuple(merged) if merged else base
 
+    def event_frame() -> FrameType | None:
+        """The frame that raised the event. Call it only directly from a handler (fixed depth)."""
+        try:
+            return getframe(4)  # 0 here, 1 the handler, 2 decide, 3 hook, 4 the event's frame
+        except ValueError:  # raised from C with no Python frame (e.g. compiling the `-c` program)
+            return None
+
     def first_frame(frame: FrameType | None) -> FrameType | None:
         """The innermost frame of the event that is not the guard's own."""
         while frame is not None and principal(frame.f_code) == _SELF:
@@ -431,7 +440,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         return None
 
     # -- handlers -----------------------------------------------------------------------------
-    def on_open(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
+    def on_open(event: str, args: tuple[Any, ...]) -> str | None:
         raw = args[0]
         if _type(raw) is _int:
             return None
@@ -441,23 +450,23 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         path = as_path(raw)
         if path is None:
             return check(event, "read", "<unverifiable path object>", "<path object of type "
-                         + _type(raw).__name__ + ">", chain_from(first_frame(frame)))
+                         + _type(raw).__name__ + ">", chain_from(first_frame(event_frame())))
         path = absolute(path)
         if not writing:
             if path.startswith(code_dirs[0]) and path.endswith((".py", ".pyc")) and not protected(path):
                 return None  # module files in the interpreter's own trees
             if not protected(path) and not protected(realpath(path)):
                 return None
-            return check(event, "read", path, path, chain_from(first_frame(frame)))
+            return check(event, "read", path, path, chain_from(first_frame(event_frame())))
         if path in _ALWAYS_WRITABLE:
             return None
-        frame = first_frame(frame)
+        frame = first_frame(event_frame())
         if frame is not None and frame.f_code.co_filename in _IMPORTLIB and "/__pycache__/" in path:
             return None  # the import system writing its bytecode cache
         return check(event, "write", realpath(path), path, chain_from(frame))
 
-    def on_fs(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
-        frame = first_frame(frame)
+    def on_fs(event: str, args: tuple[Any, ...]) -> str | None:
+        frame = first_frame(event_frame())
         if frame is not None and frame.f_code.co_filename in _IMPORTLIB:
             return None
         paths = [as_path(a) for a in args[:2] if _type(a) in (_str, _bytes)]
@@ -475,13 +484,13 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 return msg
         return None
 
-    def on_listdir(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
+    def on_listdir(event: str, args: tuple[Any, ...]) -> str | None:
         path = as_path(args[0]) if args else None
         if path is None:
             return None
         path = absolute(path)
         if protected(path) or path in prot_dirs:
-            return check(event, "read", path, path, chain_from(first_frame(frame)))
+            return check(event, "read", path, path, chain_from(first_frame(event_frame())))
         return None
 
     def net_target(host: Any, port: Any) -> tuple[list[str], int, str] | None:
@@ -495,26 +504,26 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         hosts = [host, *sorted(resolved.get(host, ()))]
         return hosts, port, f"{host}:{port}"
 
-    def on_connect(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
+    def on_connect(event: str, args: tuple[Any, ...]) -> str | None:
         addr = args[1]
         if _type(addr) in (_str, _bytes):
             path = as_path(addr) or ""
-            return check(event, "net", (["unix:" + path], 0), "unix:" + path, chain_from(first_frame(frame)))
+            return check(event, "net", (["unix:" + path], 0), "unix:" + path, chain_from(first_frame(event_frame())))
         if _type(addr) is not _tuple or len(addr) < 2:
-            return check(event, "net", ([], 0), "<unknown address>", chain_from(first_frame(frame)))
+            return check(event, "net", ([], 0), "<unknown address>", chain_from(first_frame(event_frame())))
         t = net_target(addr[0], addr[1])
         if t is None:
-            return check(event, "net", ([], 0), "<unverifiable address>", chain_from(first_frame(frame)))
+            return check(event, "net", ([], 0), "<unverifiable address>", chain_from(first_frame(event_frame())))
         hosts, port, shown = t
         extra = {"via": hosts[1:]} if len(hosts) > 1 else None
-        return check(event, "net", (hosts, port), shown, chain_from(first_frame(frame)), extra)
+        return check(event, "net", (hosts, port), shown, chain_from(first_frame(event_frame())), extra)
 
-    def on_lookup(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
+    def on_lookup(event: str, args: tuple[Any, ...]) -> str | None:
         t = net_target(args[0], args[1] if len(args) > 1 else 0)
         if t is None:
             return None
         hosts, port, shown = t
-        chain = chain_from(first_frame(frame))
+        chain = chain_from(first_frame(event_frame()))
         msg = check(event, "net", (hosts[:1], port), shown, chain)
         if msg is None and hosts[0] and not hosts[0][0].isdigit():
             try:
@@ -526,7 +535,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 pass
         return msg
 
-    def on_exec(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
+    def on_exec(event: str, args: tuple[Any, ...]) -> str | None:
         program: Any = ""
         argv: Any = None
         if event == "subprocess.Popen":
@@ -543,7 +552,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             i = 1 if event == "os.spawn" else 0
             program, argv = args[i], args[i + 1]
         program = as_path(program) or "<unverifiable program>"
-        chain = chain_from(first_frame(frame))
+        chain = chain_from(first_frame(event_frame()))
         child = "guarded" if program == shim else "python" if program.rsplit("/", 1)[-1].startswith("python") else None
         msg = check(event, "exec", program, program, chain, {"child": child} if child else None)
         strings = _type(argv) in (_list, _tuple) and all(_type(a) is _str for a in argv)
@@ -600,9 +609,12 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 "the approved .pth baseline. Review it, then approve it with "
                 "`chainwarden verify --write-baseline FILE` and run with --baseline FILE.")
 
-    def on_compile(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
+    def on_compile(event: str, args: tuple[Any, ...]) -> str | None:
+        frame = event_frame()
         if frame is None:
             return None
+        if event == "marshal.loads" and frame.f_globals is importlib_globals:
+            return None  # the import system reading a bytecode cache (identity of its module dict: unforgeable)
         code = frame.f_code
         fn = code.co_filename
         if fn in _IMPORTLIB and event == "marshal.loads":
@@ -633,7 +645,9 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 src: Any = args[0]
                 if _type(src) is _bytes:
                     src = src.decode("latin-1")
-                if _type(src) is _str and plain_type_expr(src):
+                if _type(src) is _str and (src in plain_seen or plain_type_expr(src)):
+                    if len(plain_seen) < 4096:
+                        plain_seen.add(src)
                     return None
         elif event == "marshal.loads" and fn.startswith(stdlib + "/") and fn.endswith("/pkgutil.py"):
             return None
@@ -645,12 +659,12 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         fname = args[1] if event == "compile" and len(args) > 1 and _type(args[1]) is _str else None
         return check(event, "dynamic_code", None, shown, chain, {"filename": fname} if fname else None)
 
-    def on_exec_code(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:  # noqa: ARG001
+    def on_exec_code(event: str, args: tuple[Any, ...]) -> str | None:  # noqa: ARG001
         code = args[0]
         fn: Any = getattr(code, "co_filename", None)
         if _type(fn) is not _str or not fn.startswith("<") or fn.startswith("<frozen"):
             return None
-        frame = first_frame(frame)
+        frame = first_frame(event_frame())
         if frame is not None and frame.f_code.co_filename in (site_file, "<frozen site>") and \
                 frame.f_code.co_name == "addpackage":
             owner = pth_owner(str(frame.f_locals.get("fullname", "")))
@@ -664,21 +678,21 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 todo.extend(k for k in c.co_consts if _type(k) is _type(c))
         return None
 
-    def on_native(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
+    def on_native(event: str, args: tuple[Any, ...]) -> str | None:
         name: Any = args[0] if event == "ctypes.dlopen" else args[1] if len(args) > 1 else None
-        frame = first_frame(frame)
+        frame = first_frame(event_frame())
         if event == "ctypes.dlopen" and name is None and frame is not None and \
                 frame.f_code.co_filename.endswith("/ctypes/__init__.py") and frame.f_code.co_name == "<module>":
             return None  # `import ctypes` opening the running process itself
         shown = name if _type(name) is _str else fsdecode(name) if _type(name) is _bytes else "<process>"
         return check(event, "native", shown, shown, chain_from(frame))
 
-    def on_introspect(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:  # noqa: ARG001
-        return check(event, "introspect", None, event, chain_from(first_frame(frame)))
+    def on_introspect(event: str, args: tuple[Any, ...]) -> str | None:  # noqa: ARG001
+        return check(event, "introspect", None, event, chain_from(first_frame(event_frame())))
 
-    def on_private(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:
+    def on_private(event: str, args: tuple[Any, ...]) -> str | None:
         if event == "chainwarden.thread_start":
-            pending_threads[id(args[0])] = (args[0], chain_from(first_frame(frame)))
+            pending_threads[id(args[0])] = (args[0], chain_from(first_frame(event_frame())))
         elif event == "chainwarden.thread_begin":
             got = pending_threads.pop(id(args[0]), None)
             if got is not None:
@@ -690,13 +704,13 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             set_roots()
         return None
 
-    def on_hook_added(event: str, args: tuple[Any, ...], frame: FrameType | None) -> str | None:  # noqa: ARG001
-        chain = chain_from(first_frame(frame))
+    def on_hook_added(event: str, args: tuple[Any, ...]) -> str | None:  # noqa: ARG001
+        chain = chain_from(first_frame(event_frame()))
         if chain != (APP,):
             tamper("audit-hook-added", "package " + chain[0] + " added an audit hook (it cannot remove the guard's)")
         return None
 
-    handlers: dict[str, Callable[[str, tuple[Any, ...], FrameType | None], str | None]] = {
+    handlers: dict[str, Callable[[str, tuple[Any, ...]], str | None]] = {
         "open": on_open, "socket.connect": on_connect, "socket.sendto": on_connect,
         "socket.getaddrinfo": on_lookup, "socket.gethostbyname": on_lookup,
         "compile": on_compile, "marshal.loads": on_compile, "code.__new__": on_compile,
@@ -719,11 +733,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             return None
         busy.add(ident)
         try:
-            try:
-                frame: FrameType | None = getframe(2)  # 0 decide, 1 hook, 2 the frame that raised the event
-            except ValueError:  # raised from C with no Python frame (e.g. compiling the `-c` program)
-                frame = None
-            return handler(event, args, frame)
+            return handler(event, args)
         except Exception as exc:  # noqa: BLE001 - fail closed: a guard bug must not let the event through
             log({"ts": round(now(), 6), "pid": getpid(), "event": event, "capability": "internal-error",
                  "package": "?", "target": type(exc).__name__, "decision": "denied" if enforce else "would-deny"})

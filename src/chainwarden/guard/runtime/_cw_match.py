@@ -79,14 +79,33 @@ def normalize_name(name: str) -> str:
 
 
 _TYPE_EXPR = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[], |")
+_DROP_TYPE_EXPR = str.maketrans("", "", "".join(_TYPE_EXPR))
 
 
-def plain_type_expression(src: str, _chars: frozenset[str] = _TYPE_EXPR) -> bool:
+def _no_adjacent_words(text: str) -> bool:
+    """False when two words stand side by side: a statement (`import os`) or an operator word (`not x`)."""
+    prev = ""
+    for part in text.split(" "):
+        if not part:
+            continue
+        if prev and (prev[-1].isalnum() or prev[-1] == "_") and (part[0].isalnum() or part[0] == "_"):
+            return False
+        prev = part
+    return True
+
+
+def plain_type_expression(src: str, _chars: frozenset[str] = _TYPE_EXPR, _drop: dict[int, int | None] = _DROP_TYPE_EXPR,
+                          _adjacent: Callable[[str], bool] = _no_adjacent_words) -> bool:
     """Whether `src` holds only names, dots, subscripts, commas, `|` and string literals.
 
     Such an expression cannot call anything, so compiling it (as `typing` does for string
     annotations) is not running new code.
     """
+    if "'" not in src and '"' not in src:  # the common case, checked at C speed
+        text = src.strip()
+        if not text or text.translate(_drop):
+            return False
+        return " " not in text or _adjacent(text)
     out: list[str] = []
     quote = ""
     for c in src:
@@ -103,11 +122,4 @@ def plain_type_expression(src: str, _chars: frozenset[str] = _TYPE_EXPR) -> bool
     text = "".join(out).strip()
     if quote or not text or not all(c in _chars for c in text):
         return False
-    prev = ""
-    for part in text.split(" "):  # two words side by side would be a statement (`import os`) or `not x`
-        if not part:
-            continue
-        if prev and (prev[-1].isalnum() or prev[-1] == "_") and (part[0].isalnum() or part[0] == "_"):
-            return False
-        prev = part
-    return True
+    return _adjacent(text)
