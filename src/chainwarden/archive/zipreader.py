@@ -76,6 +76,7 @@ class ZipReader(ArchiveReader):
         self._by_path: dict[str, Entry] = {}
         self._members: list[Member] = []
         self._refused: dict[int, str] = {}  # id(entry) -> why it is not read; only while opening
+        self._cd_truncated = False  # the member limit stopped the central directory early
         self._size = 0
         with self._session():
             self._open()
@@ -198,6 +199,7 @@ class ZipReader(ArchiveReader):
                 limit = self.limits.max_members
                 self.problem(rules.TOO_MANY_MEMBERS, f"more than {limit} members; the rest are not scanned")
                 self.skip("", f"members after the first {self.limits.max_members} not scanned")
+                self._cd_truncated = True
                 break
             if len(data) - pos < CDH.size or not data.startswith(CDH_SIG, pos):
                 msg = f"{self.label}: corrupt zip central directory at entry {len(entries) + 1}"
@@ -354,7 +356,8 @@ class ZipReader(ArchiveReader):
         covered += [(cd_start, cd_start + end.cd_size), (end.pos, end.end)]
         pos = 0
         for start, stop in sorted(covered):
-            if start > pos:
+            # Past the member limit, the entries not parsed lie between the parsed ones: not hidden.
+            if start > pos and (pos == 0 or not self._cd_truncated):
                 self._gap(pos, start, where="prepended before the first entry" if pos == 0 else "between entries")
             pos = max(pos, stop)
         if self._size > end.end:  # (a comment running past the end was reported already)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,14 +91,4 @@ def default_log_path() -> str:
     return path
 
 
-def python_version_ok(executable: str) -> bool:
-    """Whether `executable` is Python 3.11+ (asked with -I -S: no site, no .pth, no package code)."""
-    try:
-        out = subprocess.run([executable, "-I", "-S", "-c", "import sys; print(sys.version_info >= (3, 11))"],
-                             capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.stdout.strip() == "True"
-
-
-__all__ = ["Target", "guarded_command", "prepare_guard_dir", "resolve_target", "run_guarded", "sys"]
+__all__ = ["Target", "default_log_path", "guarded_command", "prepare_guard_dir", "resolve_target", "run_guarded"]

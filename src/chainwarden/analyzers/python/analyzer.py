@@ -9,7 +9,7 @@ from chainwarden.analyzers.base import Analyzer, ArtifactView
 from chainwarden.analyzers.python import capabilities as cap
 from chainwarden.analyzers.python.facts import MODULE_SCOPE, PYC, PyFacts
 from chainwarden.analyzers.python.package import Node, Package
-from chainwarden.analyzers.python.reach import Reached, reach, roots
+from chainwarden.analyzers.python.reach import COMMAND_BASES, Reached, reach, roots
 from chainwarden.analyzers.python.reader import read_facts
 from chainwarden.analyzers.python.score import dedupe, findings_for, units
 from chainwarden.models import ArtifactKind, Evidence, Finding, Location, MemberKind, Severity, Trigger
@@ -22,22 +22,6 @@ if TYPE_CHECKING:
     from chainwarden.models import Member
 
 _SUFFIXES = (".py", ".pyw", ".pth", ".start", ".pyc")
-_COMMAND_BASES = frozenset(
-    {
-        "install",
-        "develop",
-        "egg_info",
-        "build_py",
-        "build_ext",
-        "build",
-        "sdist",
-        "bdist_wheel",
-        "Command",
-        "install_lib",
-        "install_scripts",
-        "bdist_egg",
-    }
-)
 _INSTALL_SIGNALS = frozenset({cap.PROCESS, cap.NETWORK, cap.FILE_WRITE, cap.DYNAMIC_CODE, cap.DECODE_EXEC, cap.SECRETS})
 _STDLIB = frozenset(sys.stdlib_module_names) - {"__future__", "_pydev_bundle"}
 
@@ -167,7 +151,7 @@ def _install_hooks(pkg: Package, path: str, view: ArtifactView) -> list[Finding]
     f = pkg.facts[path]
     out: list[Finding] = []
     for cls in f.classes:
-        if any(b.rsplit(".", 1)[-1] in _COMMAND_BASES for b in cls.bases):
+        if any(b.rsplit(".", 1)[-1] in COMMAND_BASES for b in cls.bases):
             kinds = sorted(
                 {
                     s.kind

@@ -7,6 +7,7 @@ import re
 
 # Capability tags.
 NETWORK = "network"
+NETWORK_SEND = "network-send"  # a request that carries data out (POST/PUT, a body)
 DOWNLOAD = "download"  # fetches a file to disk (urlretrieve, curl -o, wget)
 PROCESS = "process"
 CHILD_INTERPRETER = "child-interpreter"  # sys.executable / python run with -c or a script
@@ -326,6 +327,4 @@ SYSINFO_COMMANDS = frozenset(
     {"whoami", "hostname", "uname", "id", "ipconfig", "ifconfig", "systeminfo", "pwd", "cat /etc/passwd"}
 )
 #: Environment variables that identify the user or host.
-SYSINFO_VARIABLES = frozenset(
-    {"COMPUTERNAME", "USERNAME", "USER", "HOSTNAME", "LOGNAME", "USERDOMAIN", "USERPROFILE", "HOME"}
-)
+SYSINFO_VARIABLES = frozenset({"COMPUTERNAME", "USERNAME", "HOSTNAME", "LOGNAME", "USERDOMAIN"})

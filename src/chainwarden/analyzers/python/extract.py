@@ -64,6 +64,8 @@ _INTERESTING_HEADS = frozenset(
     }
 )
 
+_ALIASABLE = frozenset({"eval", "exec", "compile", "__import__", "getattr", "globals", "vars", "open"})
+
 _LEAF_FIELDS = frozenset(
     {"annotation", "returns"}
     | {
@@ -99,7 +101,6 @@ _SPECIAL = frozenset(
         ast.For,
         ast.AsyncFor,
         ast.comprehension,
-        ast.Subscript,
         ast.Dict,
     }
 )
@@ -238,6 +239,7 @@ class _Walker:
         stack: list[ast.AST] = list(reversed(body))
         name_t, attr_t, const_t, call_t = ast.Name, ast.Attribute, ast.Constant, ast.Call
         fields_of = _CHILD_FIELDS
+        sysinfo_names = cap.SYSINFO_VARIABLES
         while stack:
             node = stack.pop()
             t = type(node)
@@ -250,6 +252,8 @@ class _Walker:
                 value = node.value  # type: ignore[attr-defined]
                 if type(value) is str and len(value) >= 4:  # noqa: PLR2004
                     scope.strings.append((node.lineno, value))  # type: ignore[attr-defined]
+                    if value in sysinfo_names:
+                        self._signal(scope, cap.SYSTEM_INFO, f"{value} (user/host name variable)", node)
                 elif type(value) is bytes and len(value) >= BLIND_MIN:
                     self._blind(value, node.lineno, scope)  # type: ignore[attr-defined]
                 continue
@@ -287,6 +291,11 @@ class _Walker:
             for target in node.targets:  # type: ignore[attr-defined]
                 if type(target) is ast.Name:
                     scope.assigns[target.id] = node.value  # type: ignore[attr-defined]
+                    self._builtin_alias(target.id, node.value, scope)  # type: ignore[attr-defined]
+                elif type(target) is ast.Tuple and type(node.value) is ast.Tuple:  # type: ignore[attr-defined]
+                    for name, value in zip(target.elts, node.value.elts, strict=False):  # type: ignore[attr-defined]
+                        if type(name) is ast.Name:
+                            self._builtin_alias(name.id, value, scope)
         elif t is ast.AugAssign:
             target = node.target  # type: ignore[attr-defined]
             if type(target) is ast.Name:
@@ -297,20 +306,22 @@ class _Walker:
         elif t is ast.For or t is ast.AsyncFor or t is ast.comprehension:
             if self._resolve(node.iter) == "os.environ":  # type: ignore[attr-defined]
                 self._signal(scope, cap.ENV_DUMP, "iterates os.environ", node.iter)  # type: ignore[attr-defined]
-        elif t is ast.Subscript:
-            sub: ast.Subscript = node  # type: ignore[assignment]
-            sl = sub.slice
-            if (
-                type(sl) is ast.Constant
-                and sl.value in cap.SYSINFO_VARIABLES
-                and self._resolve(sub.value) == "os.environ"
-            ):
-                self._signal(scope, cap.SYSTEM_INFO, f"os.environ[{sl.value!r}]", node)
         elif t is ast.Dict:
             for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
                 if key is None and self._resolve(value) == "os.environ":
                     self._signal(scope, cap.ENV_DUMP, "{**os.environ}", value)
         return True
+
+    def _builtin_alias(self, name: str, value: ast.expr, scope: _ScopeState) -> None:
+        """`e = eval` and the obfuscated `e = eval("eval")`: later calls through `e` are calls to eval."""
+        if type(value) is ast.Name and value.id in _ALIASABLE:
+            self.aliases[name] = value.id
+        elif type(value) is ast.Call and value.args and type(value.args[0]) is ast.Constant:
+            fn = self._resolve(value.func)
+            text = value.args[0].value
+            if fn in {"eval", "exec"} and isinstance(text, str) and text.strip() in _ALIASABLE:
+                self.aliases[name] = text.strip()
+                self._signal(scope, cap.OBFUSCATED, f"{fn}({text.strip()!r}) to reach a builtin", value)
 
     def _enter_function(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _ScopeState, prefix: str, stack: list[ast.AST]
@@ -426,6 +437,8 @@ class _Walker:
             return
         for tag in cap.classify_call(name):
             self._signal(scope, tag, name, node)
+            if tag == cap.NETWORK and _sends_data(name, node):
+                self._signal(scope, cap.NETWORK_SEND, name, node)
         if name in cap.EXEC_SINKS:
             if node.args:
                 scope.sinks.append((node, node.args[0], "exec"))
@@ -704,6 +717,15 @@ class _Walker:
         line = getattr(node, "lineno", 0)
         snippet = self._snippet(line, getattr(node, "col_offset", 0))
         scope.signals.append(Signal(tag, detail[:160], line, snippet, stages))
+
+
+def _sends_data(name: str, node: ast.Call) -> bool:
+    """A request that carries a body (POST/PUT, `data=`, `json=`, `files=`, urlopen's second argument)."""
+    if name.endswith((".post", ".put", ".patch")):
+        return True
+    if any(kw.arg in {"data", "json", "files"} for kw in node.keywords):
+        return True
+    return name.endswith("urlopen") and len(node.args) >= 2  # noqa: PLR2004 - urlopen(url, data)
 
 
 def _partial_text(node: ast.expr) -> str:

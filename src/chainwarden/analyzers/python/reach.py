@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from chainwarden.analyzers.python.facts import MAIN_SCOPE, MODULE_SCOPE, PTH, PYPROJECT, PYTHON
 from chainwarden.analyzers.python.package import Node, Package
-from chainwarden.models import Trigger
+from chainwarden.models import ArtifactKind, Trigger
 
 #: Entry-point groups whose plugins host programs load without being asked.
 AUTOLOAD_GROUPS = frozenset(
@@ -38,6 +38,24 @@ AUTOLOAD_GROUPS = frozenset(
         "airflow.plugins",
         "datasette",
         "pluggy",
+    }
+)
+
+#: Base classes of setuptools/distutils commands (what `cmdclass` maps to).
+COMMAND_BASES = frozenset(
+    {
+        "install",
+        "develop",
+        "egg_info",
+        "build_py",
+        "build_ext",
+        "build",
+        "sdist",
+        "bdist_wheel",
+        "Command",
+        "install_lib",
+        "install_scripts",
+        "bdist_egg",
     }
 )
 
@@ -84,6 +102,24 @@ def roots(pkg: Package) -> list[Root]:
             out.append(_module_root(pkg, path, rel))
             out.append(Root(Node(path, MAIN_SCOPE), Trigger.CALL, f"{rel} run as a script"))
     out.extend(_entry_point_roots(pkg))
+    if pkg.view.kind in {ArtifactKind.SDIST, ArtifactKind.DIRECTORY}:
+        out.extend(_command_roots(pkg))
+    return out
+
+
+def _command_roots(pkg: Package) -> list[Root]:
+    """Methods of setuptools command classes anywhere in a source tree: `setup.py` may take its
+    `cmdclass` from a module of the tree, and pip runs those methods at install."""
+    out: list[Root] = []
+    for path, f in pkg.facts.items():
+        for cls in f.classes:
+            if any(b.rsplit(".", 1)[-1] in COMMAND_BASES for b in cls.bases):
+                how = f"{pkg.rel[path]}: {cls.name} is a setuptools command (runs at install)"
+                out.extend(
+                    Root(node, Trigger.INSTALL, how)
+                    for node in pkg.scopes
+                    if node.path == path and node.scope.startswith(cls.name + ".")
+                )
     return out
 
 

@@ -124,7 +124,7 @@ def _bump(severity: Severity, unit: Unit) -> Severity:
     return Severity(min(severity + 1, Severity.CRITICAL)) if unit.concealed else severity
 
 
-def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # noqa: C901
+def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # noqa: C901, PLR0915 - the rule table, one branch per rule
     """(rule, severity, the capability tags that make the case) for one unit."""
     k = unit.kinds()
     t = unit.trigger
@@ -169,15 +169,16 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
         severity = H if k & {cap.ARCHIVE, cap.ENCRYPT} else M
         add(rules.CREDENTIAL_ACCESS, severity, tuple(sorted(k & {cap.SECRETS, cap.STEALER_TARGET})))
     if network and t in {INTERP, S, P} and not secrets:
-        severity = H if t is INTERP or cap.EXFIL_ENDPOINT in k else M
+        sends_at_install = t is S and cap.NETWORK_SEND in k
+        severity = H if t is INTERP or cap.EXFIL_ENDPOINT in k or sends_at_install else M
         add(rules.AUTO_NETWORK, severity, tuple(sorted(network)))
     threaded = unit.kinds(threaded_only=True)
     if t in {INTERP, S, P} and threaded & {cap.PROCESS, cap.RUNTIME, cap.CHILD_INTERPRETER}:
         add(rules.THREAD_AT_IMPORT, H, tuple(sorted(threaded & {cap.PROCESS, cap.RUNTIME, cap.CHILD_INTERPRETER})))
     if cap.RUNTIME in k and t in _AUTO - {E}:
         add(rules.RUNTIME, H, (cap.RUNTIME,))
-    if cap.OBFUSCATED in k and t in _AUTO - {E}:
-        add(rules.PACKED, H, (cap.OBFUSCATED,), bump=False)
+    if (cap.OBFUSCATED in k or unit.together({cap.PACKED}, {cap.FILE_WRITE})) and t in _AUTO - {E}:
+        add(rules.PACKED, H, (cap.OBFUSCATED, cap.PACKED), bump=False)
     elif cap.PACKED in k and t in _AUTO - {E}:
         add(rules.PACKED, M, (cap.PACKED,), bump=False)
     if cap.DYNAMIC_CODE in k and t in {INTERP, S}:

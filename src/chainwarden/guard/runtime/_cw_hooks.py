@@ -27,7 +27,6 @@ _SELF = "!"
 APP = "app"
 UNKNOWN = "unattributed"
 _CODEGEN = ("/dataclasses.py", "/collections/__init__.py", "/ast.py")
-_ANNOTATIONS = ("/typing.py", "/inspect.py", "/typing_extensions.py")
 _IMPORTLIB = frozenset(("<frozen importlib._bootstrap_external>", "<frozen zipimport>"))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _ALWAYS_WRITABLE = frozenset(("/dev/null", "/dev/tty", "/dev/stdout", "/dev/stderr", "/dev/full"))
@@ -46,8 +45,8 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     # can rebind names in this module or in `builtins`, but not these cells.
     k = dict(globals())
     _STDLIB, _SELF, APP, UNKNOWN = "", "!", "app", "unattributed"  # noqa: N806
-    _CODEGEN, _ANNOTATIONS, _IMPORTLIB, _ALWAYS_WRITABLE, _VERBS = (  # noqa: N806
-        k[n] for n in ("_CODEGEN", "_ANNOTATIONS", "_IMPORTLIB", "_ALWAYS_WRITABLE", "_VERBS"))
+    _CODEGEN, _IMPORTLIB, _ALWAYS_WRITABLE, _VERBS = (  # noqa: N806
+        k[n] for n in ("_CODEGEN", "_IMPORTLIB", "_ALWAYS_WRITABLE", "_VERBS"))
     norm, plain_type_expr = normalize_name, plain_type_expression
     import builtins  # noqa: PLC0415
 
@@ -139,7 +138,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     pending_threads: dict[int, tuple[Any, tuple[str, ...]]] = {}
     resolved: dict[str, set[str]] = {}
     realdir_cache: dict[str, str] = {}
-    plain_seen: set[str] = set()  # annotation strings already found to be plain type expressions
+    plain_seen: set[Any] = set()  # annotation strings already found to be plain type expressions
     log_fd = [-1]
     site_done = [False]
     tamper_seen: set[str] = set()
@@ -266,10 +265,11 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         return APP
 
     def principal(code: CodeType) -> str:
-        hit = dyn_code.get(id(code))
-        if hit is not None:
-            return hit[1]
         fn = code.co_filename
+        if fn.startswith("<") and dyn_code:  # only exec'd code is registered; avoid id() (an audit event)
+            hit = dyn_code.get(id(code))
+            if hit is not None:
+                return hit[1]
         p = file_cache.get(fn)
         if p is None:
             p = classify(fn)
@@ -610,6 +610,19 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 "`chainwarden verify --write-baseline FILE` and run with --baseline FILE.")
 
     def on_compile(event: str, args: tuple[Any, ...]) -> str | None:
+        if event == "compile" and args:
+            src: Any = args[0]
+            if _type(src) not in (_str, _bytes):
+                src = None  # an AST, or a buffer: judged below
+            elif src in plain_seen:
+                return None
+            text = src.decode("latin-1") if _type(src) is _bytes else src
+            if _type(text) is _str and plain_type_expr(text):
+                # Names, attributes, subscripts, literals and `|` cannot call anything: compiling such an
+                # expression (as typing does for every string annotation) runs no new code, whoever does it.
+                if len(plain_seen) < 4096:
+                    plain_seen.add(src)
+                return None
         frame = event_frame()
         if frame is None:
             return None
@@ -641,14 +654,6 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
                 return pth_check(frame, args[0])
             if fn.startswith(stdlib + "/") and fn.endswith(_CODEGEN):
                 return None
-            if fn.endswith(_ANNOTATIONS) and (fn.startswith(stdlib + "/") or fn.endswith("/typing_extensions.py")):
-                src: Any = args[0]
-                if _type(src) is _bytes:
-                    src = src.decode("latin-1")
-                if _type(src) is _str and (src in plain_seen or plain_type_expr(src)):
-                    if len(plain_seen) < 4096:
-                        plain_seen.add(src)
-                    return None
         elif event == "marshal.loads" and fn.startswith(stdlib + "/") and fn.endswith("/pkgutil.py"):
             return None
         chain = chain_from(frame)
@@ -742,12 +747,21 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             busy.discard(ident)
 
     def hook(event: str, args: tuple[Any, ...], _decide: Callable[..., str | None] = decide,
-             _handled: frozenset[str] = frozenset(handlers), _error: type[Exception] = PermissionError) -> None:
+             _handled: frozenset[str] = frozenset(handlers), _plain: set[Any] = plain_seen,
+             _error: type[Exception] = PermissionError, _getattr: Callable[..., Any] = getattr,
+             _kind: type[type] = type, _texts: tuple[type, ...] = (str, bytes)) -> None:
         if event not in _handled:
             return  # most events (attribute reads, id(), imports) end here: one set lookup
+        if event == "exec":  # a module body from a file: nothing to register (see on_exec_code)
+            filename = _getattr(args[0], "co_filename", "<")
+            if filename[:1] != "<" or filename[:7] == "<frozen":
+                return
+        elif event == "compile" and _kind(args[0]) in _texts and args[0] in _plain:
+            return  # an annotation string already known to be a plain type expression
         message = _decide(event, args)
         if message is not None:
-            del _decide  # the traceback of the PermissionError must not lead back to the guard's state
+            # the traceback of the PermissionError must not lead back to the guard's state
+            del _decide, _handled, _plain, _getattr, _kind, _texts
             raise _error(message)
 
     def register_wrapper(fn: Any) -> None:
