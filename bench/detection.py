@@ -140,6 +140,8 @@ def per_trigger_section(mal: list[Outcome], ben: list[Outcome]) -> str:
     for o in ben:
         for t in o.triggers:
             counts[t][1] += 1
+    for always in ("install", "import", "interpreter-start"):  # the three the issue asks about, even at zero
+        counts.setdefault(always, [0, 0])
     rows = [[t, str(c[0]), pct(c[0], len(mal)), str(c[1])] for t, c in sorted(counts.items(), key=lambda kv: -kv[1][0])]
     head = ["trigger of a blocking finding", "malicious samples", "share of malicious", "benign artifacts"]
     return table(head, rows) if rows else "_no blocking findings_"
@@ -245,6 +247,64 @@ def run_guarddog(mal: list[Outcome], ben: list[Outcome], *, n_mal: int, n_ben: i
 # ---------------------------------------------------------------- main
 
 
+@dataclasses.dataclass(frozen=True)
+class Meta:
+    command: str
+    started: str
+    machine: str
+    scope: str
+    wall: float
+    jobs: int
+    raw: str
+    misses: str
+
+
+def render(meta: Meta, mal: list[Outcome], ben: list[Outcome], gd: str, misses: int) -> str:
+    return "\n\n".join(
+        [
+            "## Detection (recall and false positives)",
+            (
+                f"Command: `{meta.command}`  \nDate: {meta.started}  \nMachine: {meta.machine}  \n"
+                f"Scope: {meta.scope}; threshold: default policy (block at high); wall time {meta.wall:.0f} s "
+                f"with {meta.jobs} workers. Per-sample results: `bench/_out/{meta.raw}`, every miss and "
+                f"false positive: `bench/_out/{meta.misses}`."
+            ),
+            "### Overall\n\n" + overall_section(mal, ben),
+            "### Per rule (blocking findings)\n\n" + per_rule_section(mal, ben),
+            "### Per trigger (blocking findings)\n\n" + per_trigger_section(mal, ben),
+            "### Benign artifacts blocked (false positives) and errors\n\n" + fp_section(ben),
+            "### Missed malicious samples, grouped\n\n" + misses_section(mal, misses),
+            "### Scan time\n\n"
+            + "\n".join(f"- {side}: {speed_line(o)}" for side, o in (("malicious", mal), ("benign", ben)) if o),
+            *(["### Side by side with GuardDog\n\n" + gd] if gd else []),
+        ]
+    )
+
+
+def rerender(path: Path, *, write_docs: bool, misses: int) -> int:
+    """Rebuild the Markdown of an earlier run from its per-sample JSON (and GuardDog sidecar)."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    outcomes = []
+    for row in rows:
+        sample = Sample(**row.pop("sample"))
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}
+        outcomes.append(Outcome(sample=sample, **fields))
+    mal = [o for o in outcomes if o.sample.side == "malicious"]
+    ben = [o for o in outcomes if o.sample.side == "benign"]
+    sidecar = path.with_name(path.stem + "-guarddog.md")
+    gd = sidecar.read_text(encoding="utf-8") if sidecar.exists() else ""
+    recorded = path.with_name(path.stem + "-meta.json")
+    if recorded.exists():
+        meta = Meta(**json.loads(recorded.read_text(encoding="utf-8")))
+    else:
+        meta = Meta("(not recorded)", path.stem, machine(), "as recorded", 0.0, 0, path.name, f"{path.stem}-misses.tsv")
+    body = render(meta, mal, ben, gd, misses)
+    print(body)
+    if write_docs:
+        write_section("detection", body)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sample", type=int, help="draw N malicious samples (default: all)")
@@ -258,7 +318,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--guarddog-benign", type=int, default=60, help="benign artifacts given to GuardDog")
     p.add_argument("--misses", type=int, default=60, help="missed groups listed in the Markdown")
     p.add_argument("--write-docs", action="store_true", help="replace the detection section of docs/benchmarks.md")
+    p.add_argument("--from-json", type=Path, help="re-render the report of an earlier run's per-sample JSON (no scan)")
     args = p.parse_args(argv)
+    if args.from_json is not None:
+        return rerender(args.from_json, write_docs=args.write_docs, misses=args.misses)
 
     if not args.no_malicious and not (MALICIOUS / "manifest.csv").exists():
         print(f"no malicious corpus at {MALICIOUS}", file=sys.stderr)
@@ -291,26 +354,12 @@ def main(argv: list[str] | None = None) -> int:
             if (o.sample.side == "malicious") != o.blocked:
                 fh.write(f"{o.sample.side}\t{o.sample.ident}\t{o.fingerprint}\t{o.error}\t{o.top}\n")
 
+    if gd:
+        raw.with_name(raw.stem + "-guarddog.md").write_text(gd, encoding="utf-8")
     scope = "full corpus" if args.sample is None else f"--sample {args.sample} --seed {args.seed}"
-    body = "\n\n".join(
-        [
-            "## Detection (recall and false positives)",
-            (
-                f"Command: `{command_line()}`  \nDate: {started}  \nMachine: {machine()}  \n"
-                f"Scope: {scope}; threshold: default policy (block at high); wall time {wall:.0f} s "
-                f"with {args.jobs} workers. Per-sample results: `bench/_out/{raw.name}`, every miss and "
-                f"false positive: `bench/_out/{misses.name}`."
-            ),
-            "### Overall\n\n" + overall_section(mal, ben),
-            "### Per rule (blocking findings)\n\n" + per_rule_section(mal, ben),
-            "### Per trigger (blocking findings)\n\n" + per_trigger_section(mal, ben),
-            "### Benign artifacts blocked (false positives) and errors\n\n" + fp_section(ben),
-            "### Missed malicious samples, grouped\n\n" + misses_section(mal, args.misses),
-            "### Scan time\n\n"
-            + "\n".join(f"- {side}: {speed_line(o)}" for side, o in (("malicious", mal), ("benign", ben)) if o),
-            *(["### Side by side with GuardDog\n\n" + gd] if gd else []),
-        ]
-    )
+    meta = Meta(command_line(), started, machine(), scope, wall, args.jobs, raw.name, misses.name)
+    raw.with_name(raw.stem + "-meta.json").write_text(json.dumps(dataclasses.asdict(meta)), encoding="utf-8")
+    body = render(meta, mal, ben, gd, args.misses)
     (OUT / "detection-latest.md").write_text(body + "\n", encoding="utf-8")
     print(body)
     if args.write_docs:

@@ -77,9 +77,11 @@ def main() -> int:
             f"Date: {now()}  ",
             f"Machine: {machine()}",
             "",
-            f"A home directory with three virtual environments holding {packages} real packages from the benign "
-            f"corpus ({files} files, {size / 1e6:.0f} MB on disk with the cache) and a pip wheel cache of "
-            f"{len(wheels[::4])} of the same wheels; the whole `chainwarden sweep` command, default jobs.",
+            (
+                f"A home directory with three virtual environments holding {packages} real packages from the benign "
+                f"corpus ({files} files, {size / 1e6:.0f} MB on disk with the cache) and a pip wheel cache of "
+                f"{len(wheels[::4])} of the same wheels; the whole `chainwarden sweep` command, default jobs."
+            ),
             "",
             "| run | seconds | exit code |",
             "|---|---|---|",

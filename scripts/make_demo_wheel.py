@@ -31,7 +31,9 @@ def build(dest: Path) -> Path:
         "litellm_demo/__init__.py": b"__version__ = '1.82.8'\n",
         "litellm_demo_init.pth": pth,
         "litellm_demo-1.82.8.dist-info/METADATA": b"Metadata-Version: 2.1\nName: litellm-demo\nVersion: 1.82.8\n",
-        "litellm_demo-1.82.8.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: demo\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        "litellm_demo-1.82.8.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: demo\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
     }
     record = [_record_line(n, d) for n, d in files.items()]
     record.append("litellm_demo-1.82.8.dist-info/RECORD,,")
@@ -44,4 +46,4 @@ def build(dest: Path) -> Path:
 
 
 if __name__ == "__main__":
-    print(build(Path(sys.argv[1])))  # noqa: T201 - a script's output
+    print(build(Path(sys.argv[1])))

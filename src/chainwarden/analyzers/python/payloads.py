@@ -17,6 +17,9 @@ from chainwarden.analyzers.python.deobfuscate import MAX_OUTPUT, Unknown, _bound
 from chainwarden.models import DecodedStage
 
 MAX_LAYERS = 6
+#: What `blind_decode` returns instead of code when the data is a native executable.
+EXECUTABLE = "\0executable"
+EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
 MAX_INPUT = 4 * 1024 * 1024
 
 _B64 = re.compile(rb"[A-Za-z0-9+/=\s_-]+")
@@ -74,6 +77,8 @@ def blind_decode(data: str | bytes) -> tuple[str, tuple[DecodedStage, ...]] | No
             return None
         method, raw = step
         stages.append(DecodedStage(method, preview(raw)))
+        if raw.startswith(EXECUTABLE_MAGIC):
+            return EXECUTABLE, tuple(stages)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

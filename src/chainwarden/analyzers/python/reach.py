@@ -101,6 +101,9 @@ def roots(pkg: Package) -> list[Root]:
         elif path in pkg.module_of:
             out.append(_module_root(pkg, path, rel))
             out.append(Root(Node(path, MAIN_SCOPE), Trigger.CALL, f"{rel} run as a script"))
+        elif pkg.view.kind is ArtifactKind.SDIST and rel.endswith(".py") and not rel.startswith(_NOT_SHIPPED_CODE):
+            # Not a valid module path (`src/my-pkg/__init__.py`), but `package_dir` can map it to one.
+            out.append(Root(Node(path, MODULE_SCOPE), Trigger.IMPORT, f"import of {rel} (mapped by package_dir)"))
     out.extend(_entry_point_roots(pkg))
     if pkg.view.kind in {ArtifactKind.SDIST, ArtifactKind.DIRECTORY}:
         out.extend(_command_roots(pkg))

@@ -7,11 +7,12 @@ import gc
 from typing import TYPE_CHECKING
 
 from chainwarden.analyzers.python.extract import extract_python
-from chainwarden.analyzers.python.special import is_pyc, pth_facts, pyc_facts, pyproject_facts
+from chainwarden.analyzers.python.special import is_pyc, line_facts, pth_facts, pyc_facts, pyproject_facts
 
 if TYPE_CHECKING:
     from chainwarden.analyzers.python.facts import PyFacts
 
+_LINE_MODE_MAX = 512 * 1024
 _UNPARSED = frozenset({"syntax-error", "undecodable", "too-complex"})
 
 
@@ -40,5 +41,11 @@ def _read(data: bytes) -> PyFacts:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    lines = pth_facts(text, lambda line: extract_python(line.encode("utf-8", "surrogatepass"), 1), facts.problems)
+
+    def parse_line(line: str) -> PyFacts:
+        return extract_python(line.encode("utf-8", "surrogatepass"), 1)
+
+    lines = pth_facts(text, parse_line, facts.problems)
+    if lines is None and len(data) <= _LINE_MODE_MAX and any(p.kind == "syntax-error" for p in facts.problems):
+        lines = line_facts(text, parse_line, facts.problems)
     return lines if lines is not None else facts

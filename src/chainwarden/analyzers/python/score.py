@@ -23,6 +23,7 @@ from chainwarden.rules import python as rules
 _AUTO = frozenset({Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT})
 _CONCEALING = frozenset({cap.PACKED, cap.HIDDEN_CODE, cap.DECODE_EXEC, cap.OBFUSCATED})
 _MAX_CLOSURE = 2000
+_RAW_NETWORK = re.compile(r"^(?:socket\.|dig |nslookup |host |ping )")
 _WALLET = re.compile(r"wallet|exodus|electrum|metamask|nkbih")
 #: Signals that make a function worth judging even when nothing runs it by itself.
 _CALL_WORTHY = frozenset({*_CONCEALING, cap.REMOTE_CODE, cap.REVERSE_SHELL, cap.STEALER_TARGET})
@@ -138,7 +139,15 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
     if cap.HIDDEN_CODE in k and t in _AUTO and unit.together({cap.HIDDEN_CODE}, {cap.FILE_WRITE}, {cap.PROCESS}):
         add(rules.DECODE_EXEC, _by_trigger(t, {INTERP: C, S: C, P: C, E: H}), (cap.HIDDEN_CODE,), bump=False)
     if cap.DECODE_EXEC in k:
-        add(rules.DECODE_EXEC, _by_trigger(t, {INTERP: C, S: C, P: C, E: H, X: M}), (cap.DECODE_EXEC,), bump=False)
+        hidden_reach = {h.signal.kind for h in unit.hits if h.signal.stages} & {
+            cap.NETWORK,
+            cap.PROCESS,
+            cap.REVERSE_SHELL,
+        }
+        on_call = H if hidden_reach else M  # decoded code that opens sockets or runs commands: never honest
+        add(
+            rules.DECODE_EXEC, _by_trigger(t, {INTERP: C, S: C, P: C, E: H, X: on_call}), (cap.DECODE_EXEC,), bump=False
+        )
     downloads_and_runs = network and unit.together(_FETCH, _RUN, _BINARY)
     if cap.REMOTE_CODE in k or downloads_and_runs:
         tags = (cap.REMOTE_CODE,) if cap.REMOTE_CODE in k else (*sorted(network), cap.MAKE_EXECUTABLE, cap.PROCESS)
@@ -169,7 +178,8 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
         severity = H if k & {cap.ARCHIVE, cap.ENCRYPT} else M
         add(rules.CREDENTIAL_ACCESS, severity, tuple(sorted(k & {cap.SECRETS, cap.STEALER_TARGET})))
     if network and t in {INTERP, S, P} and not secrets:
-        sends_at_install = t is S and cap.NETWORK_SEND in k
+        raw = any(h.signal.kind == cap.NETWORK and _RAW_NETWORK.search(h.signal.detail) for h in unit.hits)
+        sends_at_install = t is S and (cap.NETWORK_SEND in k or raw)
         severity = H if t is INTERP or cap.EXFIL_ENDPOINT in k or sends_at_install else M
         add(rules.AUTO_NETWORK, severity, tuple(sorted(network)))
     threaded = unit.kinds(threaded_only=True)

@@ -15,11 +15,22 @@ import tomllib
 from typing import TYPE_CHECKING
 
 from chainwarden.analyzers.python import capabilities as cap
-from chainwarden.analyzers.python.facts import MODULE_SCOPE, PTH, PYC, PYPROJECT, Problem, PyFacts, Scope, Signal
+from chainwarden.analyzers.python.facts import (
+    MODULE_SCOPE,
+    PTH,
+    PYC,
+    PYLINES,
+    PYPROJECT,
+    Problem,
+    PyFacts,
+    Scope,
+    Signal,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+_SHORTEST_CALL = 6  # `f(x)` and shorter lines are not worth parsing alone
 _ENTRY = re.compile(r"[A-Za-z_][\w.]*(?::[A-Za-z_][\w.]*)?")
 _PRINTABLE = re.compile(rb"[\x20-\x7e]{4,}")
 #: Names that, seen among a code object's strings, reveal what compiled code can do.
@@ -121,6 +132,28 @@ def pth_facts(text: str, parse_lines: Callable[[str], PyFacts], problems: tuple[
         return None
     module = Scope(MODULE_SCOPE, 1, calls=" ".join(sorted(calls)), signals=tuple(signals))
     return PyFacts(kind=PTH, problems=problems, scopes=(module,), startup_targets=tuple(targets))
+
+
+def line_facts(text: str, parse_line: Callable[[str], PyFacts], problems: tuple[Problem, ...]) -> PyFacts | None:
+    """Best-effort reading of a source that does not parse as a whole (Python 2 `print`
+    statements, a deliberately broken line): every line that parses on its own is analysed."""
+    signals: list[Signal] = []
+    for number, raw in enumerate(text.splitlines()[:20_000], start=1):
+        line = raw.strip()
+        if (
+            len(line) < _SHORTEST_CALL
+            or line.startswith(("#", "def ", "class ", "print ", "@"))
+            or line.endswith((":", ",", "(", "[", "{", "\\"))
+        ):
+            continue
+        facts = parse_line(line)
+        if facts.problems:
+            continue
+        for scope in facts.scopes:
+            signals.extend(Signal(s.kind, s.detail, number, s.snippet or line[:200], s.stages) for s in scope.signals)
+    if not signals:
+        return None
+    return PyFacts(kind=PYLINES, problems=problems, scopes=(Scope(MODULE_SCOPE, 1, signals=tuple(signals)),))
 
 
 def start_entries(tree: ast.Module, text: str) -> tuple[tuple[int, str], ...]:

@@ -306,6 +306,15 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         except ValueError:  # raised from C with no Python frame (e.g. compiling the `-c` program)
             return None
 
+    def actor_of(frame: FrameType | None) -> str:
+        """The innermost principal at `frame`: what `chain_from(frame)[0]` is, without walking the whole stack."""
+        while frame is not None:
+            p = principal(frame.f_code)
+            if p not in (_STDLIB, _SELF):
+                return p
+            frame = frame.f_back
+        return inherited()[0]
+
     def first_frame(frame: FrameType | None) -> FrameType | None:
         """The innermost frame of the event that is not the guard's own."""
         while frame is not None and principal(frame.f_code) == _SELF:
@@ -670,11 +679,13 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         if _type(fn) is not _str or not fn.startswith("<") or fn.startswith("<frozen"):
             return None
         frame = first_frame(event_frame())
-        if frame is not None and frame.f_code.co_filename in (site_file, "<frozen site>") and \
-                frame.f_code.co_name == "addpackage":
+        caller = frame.f_code.co_filename if frame is not None else ""
+        if caller.startswith(stdlib + "/") and caller.endswith(_CODEGEN):
+            return None  # dataclass/namedtuple methods: transparent, they act for whoever calls them
+        if frame is not None and caller in (site_file, "<frozen site>") and frame.f_code.co_name == "addpackage":
             owner = pth_owner(str(frame.f_locals.get("fullname", "")))
         else:
-            owner = chain_from(frame)[0]
+            owner = actor_of(frame)
         if owner != APP:
             todo = [code]
             while todo:
