@@ -31,12 +31,16 @@ from chainwarden.guard.policy import GuardPolicy, render_policy
 VENV = DATA / "guard-venv"
 PINS = ("requests==2.34.2", "litellm==1.82.6")
 NOTE = (
-    "The fixed cost is ~5 ms per interpreter (loading the three runtime files, compiling the policy literal, "
-    "installing the hook, running `site` under it). The rest scales with the number of audit events: every "
-    "event costs one Python call (an `import litellm` raises ~40,000), and the events the guard checks cost "
-    "more -- a `compile` that is not a plain type expression or a dataclass template, and any refused or "
-    "logged event, walk the stack to build the call chain. Target: < 5% on start-up plus import of a large "
-    "library."
+    "Where the time goes (enforce, `import litellm`, counted with an instrumented copy of the runtime): "
+    "the interpreter raises ~38,600 audit events and CPython calls the guard's Python hook for each; "
+    "~25,000 end at the first frozenset lookup (events the guard does not handle). Of the ~13,500 it "
+    "handles, the hook answers ~11,800 itself, before the recursion guard and dispatch: module files read "
+    "and bytecode caches loaded by the import system, annotation strings that are plain type expressions "
+    "(found at C speed, then cached), dataclass/namedtuple templates, module bodies. ~1,700 reach a handler "
+    "and ~100 walk the whole stack to build a call chain (a `compile` a package really does), so caching "
+    "stack walks would save well under 1%. The rest is the fixed ~5 ms per interpreter (loading the three "
+    "runtime files, compiling the policy literal, running `site` under the hook) and one Python call per "
+    "event. Target: < 5% on start-up plus import of a large library."
 )
 CASES = (("python -c pass", "pass"), ("import requests", "import requests"), ("import litellm", "import litellm"))
 

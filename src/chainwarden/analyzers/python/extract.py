@@ -12,11 +12,30 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import re
-import sys
 from dataclasses import dataclass, field
 
 from chainwarden.analyzers.python import capabilities as cap
+from chainwarden.analyzers.python.astutil import (
+    ALIASABLE,
+    BUILTIN_PREFIXES,
+    CHILD_FIELDS,
+    DEVNULL,
+    ENV_METHODS,
+    ENV_WHOLE_CALLS,
+    INTERESTING_HEADS,
+    PYTHON_CMD,
+    SPECIAL,
+    STDLIB,
+    URL_METHODS,
+    child_fields,
+    codec_decode,
+    const_arg,
+    dedupe,
+    is_main_guard,
+    leftmost,
+    partial_text,
+    sends_data,
+)
 from chainwarden.analyzers.python.deobfuscate import DECODER_HINTS, CodeBlob, Evaluator, Value, as_text, preview
 from chainwarden.analyzers.python.facts import (
     MAIN_SCOPE,
@@ -39,80 +58,6 @@ MAX_BLIND = 16  # long constants tried blind per file
 BLIND_MIN = 160
 SNIPPET = 200
 START_FILE_MAX = 64 * 1024
-
-_STDLIB = frozenset(sys.stdlib_module_names) | {"builtins", "__builtin__", "__builtins__"}
-_BUILTIN_PREFIXES = ("builtins.", "__builtins__.", "__builtin__.")
-_ENV_WHOLE_CALLS = frozenset(
-    {"dict", "str", "repr", "list", "json.dumps", "copy.copy", "copy.deepcopy", "pprint.pformat"}
-)
-_ENV_METHODS = frozenset({"os.environ.copy", "os.environ.items", "os.environ.keys", "os.environ.values"})
-_URL_METHODS = frozenset({"get", "post", "put", "patch", "request", "urlopen", "open", "fetch", "retrieve"})
-_PYTHON_CMD = re.compile(r"(?:^|[/\\])python(?:[0-9.]*)?(?:w)?(?:\.exe)?$", re.IGNORECASE)
-_DEVNULL = frozenset({"subprocess.DEVNULL", "os.devnull"})
-
-
-#: First components of the dotted names `_call` classifies (modules and builtins); calls on
-#: anything else (local objects) only get the cheap URL-method check.
-_INTERESTING_HEADS = frozenset(
-    {
-        *"os subprocess socket urllib urllib2 urllib3 requests httpx aiohttp http ftplib smtplib telnetlib".split(),  # noqa: SIM905 - word lists
-        *"paramiko websocket websockets pycurl dns discord_webhook tornado asyncio pty commands threading".split(),  # noqa: SIM905 - word lists
-        *"multiprocessing atexit _thread thread signal getpass platform uuid shutil tarfile zipfile marshal".split(),  # noqa: SIM905 - word lists
-        *"pickle base64 binascii zlib bz2 lzma gzip codecs importlib runpy types Crypto Cryptodome".split(),  # noqa: SIM905 - word lists
-        *"cryptography nacl rsa pyaes io json copy pprint sys wget treq grequests niquests site pip".split(),  # noqa: SIM905 - word lists
-        *"exec eval compile open getattr __import__ dict str repr list bytes bytearray chr map".split(),  # noqa: SIM905 - word lists
-    }
-)
-
-_ALIASABLE = frozenset({"eval", "exec", "compile", "__import__", "getattr", "globals", "vars", "open"})
-
-_LEAF_FIELDS = frozenset(
-    {"annotation", "returns"}
-    | {
-        "ctx",
-        "id",
-        "attr",
-        "arg",
-        "name",
-        "names",
-        "module",
-        "level",
-        "kind",
-        "type_comment",
-        "op",
-        "conversion",
-        "asname",
-        "is_async",
-    }
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-#: Node types `_Walker._statement` handles; every other type is only walked through.
-_SPECIAL = frozenset(
-    {
-        ast.FunctionDef,
-        ast.AsyncFunctionDef,
-        ast.ClassDef,
-        ast.Expr,
-        ast.If,
-        ast.Assign,
-        ast.AugAssign,
-        ast.Import,
-        ast.ImportFrom,
-        ast.For,
-        ast.AsyncFor,
-        ast.comprehension,
-        ast.Dict,
-    }
-)
-
-
-def _child_fields(t: type) -> tuple[str, ...]:
-    """The fields of a node type that can hold child nodes (computed once per type)."""
-    fields = tuple(f for f in getattr(t, "_fields", ()) if f not in _LEAF_FIELDS)
-    if t in (ast.Constant, ast.Name):
-        fields = ()
-    _CHILD_FIELDS[t] = fields
-    return fields
 
 
 @dataclass(slots=True)
@@ -190,7 +135,7 @@ class _Walker:
                 line=s.line,
                 calls=" ".join(sorted(s.calls)),
                 spawns=" ".join(sorted(s.spawns)),
-                signals=tuple(_dedupe(s.signals)),
+                signals=tuple(dedupe(s.signals)),
             )
             for s in self.scopes
             if s.calls or s.spawns or s.signals or s is self.module
@@ -238,7 +183,7 @@ class _Walker:
     def _walk_block(self, body: list[ast.stmt], scope: _ScopeState, prefix: str) -> None:
         stack: list[ast.AST] = list(reversed(body))
         name_t, attr_t, const_t, call_t = ast.Name, ast.Attribute, ast.Constant, ast.Call
-        fields_of = _CHILD_FIELDS
+        fields_of = CHILD_FIELDS
         sysinfo_names = cap.SYSINFO_VARIABLES
         while stack:
             node = stack.pop()
@@ -259,11 +204,11 @@ class _Walker:
                 continue
             if t is call_t:
                 self._call(node, scope)  # type: ignore[arg-type]
-            elif t in _SPECIAL and not self._statement(node, t, scope, prefix, stack):
+            elif t in SPECIAL and not self._statement(node, t, scope, prefix, stack):
                 continue
             fields = fields_of.get(t)
             if fields is None:
-                fields = _child_fields(t)
+                fields = child_fields(t)
             for field_name in fields:
                 child = getattr(node, field_name)
                 if type(child) is list:
@@ -281,7 +226,7 @@ class _Walker:
             return False
         if t is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
             return False  # docstrings say nothing about behaviour
-        if t is ast.If and scope is self.module and _is_main_guard(node.test):  # type: ignore[attr-defined]
+        if t is ast.If and scope is self.module and is_main_guard(node.test):  # type: ignore[attr-defined]
             main = _ScopeState(MAIN_SCOPE, node.lineno)  # type: ignore[attr-defined]
             self.scopes.append(main)
             self._walk_block(node.body, main, prefix)  # type: ignore[attr-defined]
@@ -314,12 +259,12 @@ class _Walker:
 
     def _builtin_alias(self, name: str, value: ast.expr, scope: _ScopeState) -> None:
         """`e = eval` and the obfuscated `e = eval("eval")`: later calls through `e` are calls to eval."""
-        if type(value) is ast.Name and value.id in _ALIASABLE:
+        if type(value) is ast.Name and value.id in ALIASABLE:
             self.aliases[name] = value.id
         elif type(value) is ast.Call and value.args and type(value.args[0]) is ast.Constant:
             fn = self._resolve(value.func)
             text = value.args[0].value
-            if fn in {"eval", "exec"} and isinstance(text, str) and text.strip() in _ALIASABLE:
+            if fn in {"eval", "exec"} and isinstance(text, str) and text.strip() in ALIASABLE:
                 self.aliases[name] = text.strip()
                 self._signal(scope, cap.OBFUSCATED, f"{fn}({text.strip()!r}) to reach a builtin", value)
 
@@ -356,10 +301,10 @@ class _Walker:
         # Standard-library imports never lead into the package: left out to keep facts small.
         if isinstance(node, ast.Import):
             for a in node.names:
-                if a.name.split(".", 1)[0] not in _STDLIB:
+                if a.name.split(".", 1)[0] not in STDLIB:
                     self.imports.append(Import(a.name, 0, (), scope.name, node.lineno))
                     self._packed_import(a.name, node, scope)
-        elif node.level or (node.module or "").split(".", 1)[0] not in _STDLIB:
+        elif node.level or (node.module or "").split(".", 1)[0] not in STDLIB:
             names = tuple(f"{a.name} as {a.asname}" if a.asname else a.name for a in node.names)
             self.imports.append(Import(node.module or "", node.level, names, scope.name, node.lineno))
             self._packed_import(node.module or "", node, scope)
@@ -385,7 +330,7 @@ class _Walker:
             if base in {"self", "cls"} and self.class_stack:
                 return f"{self.class_stack[-1]}.{node.attr}"  # type: ignore[attr-defined]
             full = f"{base}.{node.attr}"  # type: ignore[attr-defined]
-            return full.split(".", 1)[1] if full.startswith(_BUILTIN_PREFIXES) else full
+            return full.split(".", 1)[1] if full.startswith(BUILTIN_PREFIXES) else full
         if t is ast.Call:
             fn = self._resolve(node.func, hops + 1)  # type: ignore[attr-defined]
             args = node.args  # type: ignore[attr-defined]
@@ -398,7 +343,7 @@ class _Walker:
                 and isinstance(args[1].value, str)
             ):
                 base = self._resolve(args[0], hops + 1)
-                return f"{base}.{args[1].value}" if base and base not in _BUILTIN_PREFIXES else args[1].value
+                return f"{base}.{args[1].value}" if base and base not in BUILTIN_PREFIXES else args[1].value
             return ""
         if t is ast.Subscript:
             sl = node.slice  # type: ignore[attr-defined]
@@ -426,18 +371,18 @@ class _Walker:
             if name:  # relative import: inside the package
                 scope.calls.add(name)
             return
-        written = _leftmost(node.func)
-        if (head not in _STDLIB and (written in self.defined or written in self.aliases)) or (
+        written = leftmost(node.func)
+        if (head not in STDLIB and (written in self.defined or written in self.aliases)) or (
             self.class_stack and name.startswith(self.class_stack[-1] + ".")
         ):
             scope.calls.add(name)
-        if head not in _INTERESTING_HEADS and head not in self.aliases:
+        if head not in INTERESTING_HEADS and head not in self.aliases:
             if node.args and type(node.func) is ast.Attribute:
                 self._unknown_method(node, node.func.attr, scope)
             return
         for tag in cap.classify_call(name):
             self._signal(scope, tag, name, node)
-            if tag == cap.NETWORK and _sends_data(name, node):
+            if tag == cap.NETWORK and sends_data(name, node):
                 self._signal(scope, cap.NETWORK_SEND, name, node)
         if name in cap.EXEC_SINKS:
             if node.args:
@@ -457,18 +402,18 @@ class _Walker:
             if self._resolve(node.args[0]) in {"__builtins__", "builtins", "__builtin__"}:
                 self._signal(scope, cap.OBFUSCATED, "builtin looked up by a computed name", node)
         elif name in {"os.getenv", "os.environ.get"} and node.args:
-            if _const_arg(node, 0, "key") in cap.SYSINFO_VARIABLES:
-                self._signal(scope, cap.SYSTEM_INFO, f"{name}({_const_arg(node, 0, 'key')!r})", node)
-        elif name in _ENV_WHOLE_CALLS and node.args and self._resolve(node.args[0]) == "os.environ":
+            if const_arg(node, 0, "key") in cap.SYSINFO_VARIABLES:
+                self._signal(scope, cap.SYSTEM_INFO, f"{name}({const_arg(node, 0, 'key')!r})", node)
+        elif name in ENV_WHOLE_CALLS and node.args and self._resolve(node.args[0]) == "os.environ":
             self._signal(scope, cap.ENV_DUMP, f"{name}(os.environ)", node)
-        elif name in _ENV_METHODS:
+        elif name in ENV_METHODS:
             self._signal(scope, cap.ENV_DUMP, name, node)
         elif name in {"open", "io.open", "codecs.open"} or name.endswith((".write_text", ".write_bytes")):
             self._file_write(node, name, scope)
         elif name == "os.chmod" and len(node.args) >= 2:  # noqa: PLR2004
             self._chmod(node, scope)
         elif name in {"tarfile.open", "zipfile.ZipFile"}:
-            mode = _const_arg(node, 1, "mode")
+            mode = const_arg(node, 1, "mode")
             if isinstance(mode, str) and mode[:1] in {"w", "a", "x"}:
                 self._signal(scope, cap.ARCHIVE, name, node)
         elif isinstance(node.func, ast.Attribute) and node.args:
@@ -478,7 +423,7 @@ class _Walker:
 
     def _unknown_method(self, node: ast.Call, attr: str, scope: _ScopeState) -> None:
         first = node.args[0]
-        if attr in _URL_METHODS and isinstance(first, ast.Constant) and isinstance(first.value, str):
+        if attr in URL_METHODS and isinstance(first, ast.Constant) and isinstance(first.value, str):
             if first.value.startswith(("http://", "https://")):
                 self._signal(scope, cap.NETWORK, f".{attr}({first.value[:80]!r})", node)
         elif attr in {"connect", "sendall", "sendto"} and isinstance(first, ast.Tuple):
@@ -490,9 +435,9 @@ class _Walker:
         if name.endswith((".write_text", ".write_bytes")):
             self._signal(scope, cap.FILE_WRITE, name, node)
             return
-        mode = _const_arg(node, 1, "mode")
+        mode = const_arg(node, 1, "mode")
         if isinstance(mode, str) and any(c in mode for c in "wax"):
-            target = _const_arg(node, 0, "file")
+            target = const_arg(node, 0, "file")
             detail = f"open({target!r}, {mode!r})" if isinstance(target, str) else f"open(..., {mode!r})"
             self._signal(scope, cap.FILE_WRITE, detail, node)
 
@@ -532,7 +477,7 @@ class _Walker:
             value = kw.value
             if kw.arg == "start_new_session" and isinstance(value, ast.Constant) and value.value is True:
                 self._signal(scope, cap.DETACHED, "start_new_session=True", node)
-            elif kw.arg in {"stdout", "stderr", "stdin"} and self._resolve(value) in _DEVNULL:
+            elif kw.arg in {"stdout", "stderr", "stdin"} and self._resolve(value) in DEVNULL:
                 self._signal(scope, cap.DETACHED, f"{kw.arg}=DEVNULL", node)
             elif kw.arg == "creationflags" or (kw.arg == "preexec_fn" and self._resolve(value) == "os.setsid"):
                 self._signal(scope, cap.DETACHED, kw.arg, node)
@@ -547,7 +492,7 @@ class _Walker:
         if text is not None and folded is not None:
             self._shell(text, folded.stages, node, scope)
         else:
-            partial = _partial_text(command)
+            partial = partial_text(command)
             if partial:
                 self._shell(partial, (), node, scope)
 
@@ -561,7 +506,7 @@ class _Walker:
             v = evaluator.evaluate(e)
             words.append(as_text(v) if v is not None else None)
         first = words[0] if words else None
-        if first is not None and _PYTHON_CMD.search(first.strip()):
+        if first is not None and PYTHON_CMD.search(first.strip()):
             self._signal(scope, cap.CHILD_INTERPRETER, "python " + " ".join(w or "…" for w in words[1:3]), node)
             for i, w in enumerate(words[1:-1], start=1):
                 if w == "-c":
@@ -573,7 +518,7 @@ class _Walker:
         if any(w is not None and w.endswith((".js", ".mjs", ".cjs")) for w in words):
             self._signal(scope, cap.RUNTIME, "runs a JavaScript file", node)
         known = [w for w in words if w is not None]
-        if known and first is not None and not _PYTHON_CMD.search(first.strip()):
+        if known and first is not None and not PYTHON_CMD.search(first.strip()):
             self._shell(" ".join(known), (), node, scope)
 
     def _shell(self, text: str, stages: tuple[DecodedStage, ...], node: ast.Call, scope: _ScopeState) -> None:
@@ -692,7 +637,7 @@ class _Walker:
                     if cap.NETWORK in cap.classify_call(name):
                         network = name
                     elif (
-                        last in DECODER_HINTS and (last != "decode" or _codec_decode(n)) and last != "loads"
+                        last in DECODER_HINTS and (last != "decode" or codec_decode(n)) and last != "loads"
                     ) or name == "marshal.loads":
                         hints.add(last)
                 elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitXor):
@@ -722,71 +667,3 @@ class _Walker:
         line = getattr(node, "lineno", 0)
         snippet = self._snippet(line, getattr(node, "col_offset", 0))
         scope.signals.append(Signal(tag, detail[:160], line, snippet, stages))
-
-
-def _sends_data(name: str, node: ast.Call) -> bool:
-    """A request that carries a body (POST/PUT, `data=`, `json=`, `files=`, urlopen's second argument)."""
-    if name.endswith((".post", ".put", ".patch")):
-        return True
-    if any(kw.arg in {"data", "json", "files"} for kw in node.keywords):
-        return True
-    return name.endswith("urlopen") and len(node.args) >= 2  # noqa: PLR2004 - urlopen(url, data)
-
-
-def _partial_text(node: ast.expr) -> str:
-    """The literal parts of an f-string or `+` chain, unknown parts as `…` (for command lines)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr):
-        return "".join(
-            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "…" for v in node.values
-        )
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
-        return _partial_text(node.left) + (_partial_text(node.right) or "…")
-    return ""
-
-
-def _leftmost(node: ast.expr) -> str:
-    """The name an attribute chain starts from (`a` for `a.b.c`), or ""."""
-    while type(node) is ast.Attribute:
-        node = node.value
-    return node.id if type(node) is ast.Name else ""
-
-
-def _is_main_guard(test: ast.expr) -> bool:
-    """`if __name__ == "__main__":` (either way round)."""
-    if not isinstance(test, ast.Compare) or len(test.comparators) != 1 or not isinstance(test.ops[0], ast.Eq):
-        return False
-    sides = {type(test.left), type(test.comparators[0])}
-    values = {getattr(test.left, "id", None), getattr(test.left, "value", None)}
-    values |= {getattr(test.comparators[0], "id", None), getattr(test.comparators[0], "value", None)}
-    return sides == {ast.Name, ast.Constant} and {"__name__", "__main__"} <= values
-
-
-def _const_arg(node: ast.Call, index: int, keyword: str) -> object:
-    value: ast.expr | None = node.args[index] if len(node.args) > index else None
-    for kw in node.keywords:
-        if kw.arg == keyword:
-            value = kw.value
-    if isinstance(value, ast.Constant):
-        return value.value
-    return None
-
-
-def _codec_decode(node: ast.Call) -> bool:
-    return (
-        bool(node.args)
-        and isinstance(node.args[0], ast.Constant)
-        and node.args[0].value in {"rot13", "rot_13", "hex", "base64"}
-    )
-
-
-def _dedupe(signals: list[Signal]) -> list[Signal]:
-    seen: set[tuple[str, str, int]] = set()
-    out: list[Signal] = []
-    for s in signals:
-        key = (s.kind, s.detail, s.line)
-        if key not in seen:
-            seen.add(key)
-            out.append(s)
-    return out

@@ -59,6 +59,8 @@ COMMAND_BASES = frozenset(
     }
 )
 
+_SETUPTOOLS = ("setuptools.", "distutils.", "numpy.distutils.")
+
 _NOT_SHIPPED_CODE = ("tests/", "test/", "testing/", "docs/", "doc/", "examples/", "example/", "benchmarks/", "scripts/")
 
 
@@ -101,7 +103,7 @@ def roots(pkg: Package) -> list[Root]:
         elif path in pkg.module_of:
             out.append(_module_root(pkg, path, rel))
             out.append(Root(Node(path, MAIN_SCOPE), Trigger.CALL, f"{rel} run as a script"))
-        elif pkg.view.kind is ArtifactKind.SDIST and rel.endswith(".py") and not rel.startswith(_NOT_SHIPPED_CODE):
+        elif pkg.view.kind is ArtifactKind.SDIST and _mapped_package(rel):
             # Not a valid module path (`src/my-pkg/__init__.py`), but `package_dir` can map it to one.
             out.append(Root(Node(path, MODULE_SCOPE), Trigger.IMPORT, f"import of {rel} (mapped by package_dir)"))
     out.extend(_entry_point_roots(pkg))
@@ -110,13 +112,25 @@ def roots(pkg: Package) -> list[Root]:
     return out
 
 
+def _mapped_package(rel: str) -> bool:
+    """`src/my-pkg/__init__.py`: a package directory whose name is not an identifier, which
+    `package_dir` can still install under a valid one."""
+    parts = rel.split("/")
+    return (
+        parts[-1] == "__init__.py"
+        and len(parts) <= 3  # noqa: PLR2004 - `pkg-dir/__init__.py` or `src/pkg-dir/__init__.py`
+        and not rel.startswith(_NOT_SHIPPED_CODE)
+        and not any(" " in p or "test" in p.lower() for p in parts)
+    )
+
+
 def _command_roots(pkg: Package) -> list[Root]:
     """Methods of setuptools command classes anywhere in a source tree: `setup.py` may take its
     `cmdclass` from a module of the tree, and pip runs those methods at install."""
     out: list[Root] = []
     for path, f in pkg.facts.items():
         for cls in f.classes:
-            if any(b.rsplit(".", 1)[-1] in COMMAND_BASES for b in cls.bases):
+            if any(b.startswith(_SETUPTOOLS) and b.rsplit(".", 1)[-1] in COMMAND_BASES for b in cls.bases):
                 how = f"{pkg.rel[path]}: {cls.name} is a setuptools command (runs at install)"
                 out.extend(
                     Root(node, Trigger.INSTALL, how)

@@ -81,6 +81,10 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     stdlib = getattr(sys, "_stdlib_dir", None) or os.path.dirname(os.__file__)
     main_ident = get_ident()
     site_file = os.path.join(stdlib, "site.py")
+    # Exact paths, not suffixes: a `dataclasses.py` of some package in a site-packages directory
+    # below the standard library (a system or pyenv interpreter without a venv) is not a template.
+    codegen_files = frozenset(stdlib + name for name in _CODEGEN)
+    pkgutil_file = stdlib + "/pkgutil.py"
 
     mode = str(config.get("mode", "enforce"))
     enforce = mode == "enforce"
@@ -128,6 +132,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
     busy: set[int] = set()
     file_cache: dict[str, str] = {}
     dyn_code: dict[int, tuple[Any, str]] = {}  # id(code) -> (code kept alive, principal)
+    dyn_files: set[str] = set()  # co_filename of every code object in dyn_code
     roots: list[str] = []
     dist_cache: dict[str, list[tuple[str, str]]] = {}
     record_cache: dict[str, str] = {}
@@ -266,7 +271,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
 
     def principal(code: CodeType) -> str:
         fn = code.co_filename
-        if fn.startswith("<") and dyn_code:  # only exec'd code is registered; avoid id() (an audit event)
+        if fn in dyn_files:  # only exec'd code is registered; id() is an audit event, so ask only for its files
             hit = dyn_code.get(id(code))
             if hit is not None:
                 return hit[1]
@@ -661,9 +666,9 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
         if event == "compile":
             if fn in (site_file, "<frozen site>") and code.co_name == "addpackage":
                 return pth_check(frame, args[0])
-            if fn.startswith(stdlib + "/") and fn.endswith(_CODEGEN):
+            if fn in codegen_files:
                 return None
-        elif event == "marshal.loads" and fn.startswith(stdlib + "/") and fn.endswith("/pkgutil.py"):
+        elif event == "marshal.loads" and fn == pkgutil_file:
             return None
         chain = chain_from(frame)
         src = args[0] if args else None
@@ -680,7 +685,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             return None
         frame = first_frame(event_frame())
         caller = frame.f_code.co_filename if frame is not None else ""
-        if caller.startswith(stdlib + "/") and caller.endswith(_CODEGEN):
+        if caller in codegen_files:
             return None  # dataclass/namedtuple methods: transparent, they act for whoever calls them
         if frame is not None and caller in (site_file, "<frozen site>") and frame.f_code.co_name == "addpackage":
             owner = pth_owner(str(frame.f_locals.get("fullname", "")))
@@ -691,6 +696,7 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
             while todo:
                 c = todo.pop()
                 dyn_code[id(c)] = (c, owner)
+                dyn_files.add(c.co_filename)
                 todo.extend(k for k in c.co_consts if _type(k) is _type(c))
         return None
 
@@ -759,20 +765,59 @@ def make_hook(config: dict[str, Any], *, origin: str, guard_file: str
 
     def hook(event: str, args: tuple[Any, ...], _decide: Callable[..., str | None] = decide,
              _handled: frozenset[str] = frozenset(handlers), _plain: set[Any] = plain_seen,
+             _plain_expr: Callable[[str], bool] = plain_type_expr, _frame: Callable[[int], Any] = getframe,
+             _importlib: dict[str, Any] = importlib_globals, _codegen: frozenset[str] = codegen_files,
+             _dirs: list[tuple[str, ...]] = code_dirs, _protected: Callable[[str], bool] = protected,
              _error: type[Exception] = PermissionError, _getattr: Callable[..., Any] = getattr,
-             _kind: type[type] = type, _texts: tuple[type, ...] = (str, bytes)) -> None:
+             _kind: type[type] = type, _str: type[str] = str, _bytes: type[bytes] = bytes,
+             _len: Callable[[Any], int] = len) -> None:
+        # The fast paths below return exactly where the handler would also have returned None, but
+        # without the call into `decide` (recursion guard, dispatch): they cover the ~85% of handled
+        # events an import raises. They only test exact built-in types and frame identities.
         if event not in _handled:
             return  # most events (attribute reads, id(), imports) end here: one set lookup
-        if event == "exec":  # a module body from a file: nothing to register (see on_exec_code)
+        if event == "compile":
+            src = args[0]
+            kind = _kind(src)
+            if kind is _str or kind is _bytes:
+                if src in _plain:
+                    return  # an annotation string already known to be a plain type expression
+                if _plain_expr(src if kind is _str else src.decode("latin-1")):
+                    # names, attributes, subscripts, literals and `|` cannot call anything (see on_compile)
+                    if _len(_plain) < 4096:
+                        _plain.add(src)
+                    return
+            try:
+                if _frame(1).f_code.co_filename in _codegen:
+                    return  # a dataclass/namedtuple template compiled by the standard library
+            except ValueError:  # raised from C with no Python frame: on_compile decides
+                pass
+        elif event == "exec":  # a module body from a file: nothing to register (see on_exec_code)
             filename = _getattr(args[0], "co_filename", "<")
             if filename[:1] != "<" or filename[:7] == "<frozen":
                 return
-        elif event == "compile" and _kind(args[0]) in _texts and args[0] in _plain:
-            return  # an annotation string already known to be a plain type expression
+            try:
+                if _frame(1).f_code.co_filename in _codegen:
+                    return  # dataclass/namedtuple methods: transparent, they act for whoever calls them
+            except ValueError:
+                pass
+        elif event == "marshal.loads":
+            try:
+                if _frame(1).f_globals is _importlib:
+                    return  # the import system reading a bytecode cache (identity of its module dict)
+            except ValueError:
+                pass
+        elif event == "open":
+            path, mode = args[0], args[1]
+            if _kind(path) is _str and _kind(mode) is _str and mode in {"r", "rb"} and \
+                    path[:1] == "/" and "/." not in path and "//" not in path and path.startswith(_dirs[0]) and \
+                    path.endswith((".py", ".pyc")) and not _protected(path):
+                return  # reading a module file in the interpreter's own trees (what on_open allows first)
         message = _decide(event, args)
         if message is not None:
             # the traceback of the PermissionError must not lead back to the guard's state
-            del _decide, _handled, _plain, _getattr, _kind, _texts
+            del _decide, _handled, _plain, _plain_expr, _frame, _importlib, _codegen, _dirs, _protected
+            del _getattr, _kind, _str, _bytes, _len
             raise _error(message)
 
     def register_wrapper(fn: Any) -> None:
