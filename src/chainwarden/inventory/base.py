@@ -68,6 +68,35 @@ def failed(path: Path, fmt: str, message: str, *, locked: bool = False) -> tuple
     return (FileInventory(str(path), fmt, problems=(Problem(str(path), message),), locked=locked),)
 
 
+class RefusedError(Exception):
+    """A lockfile that cannot be read, or whose version this chainwarden does not read: `result`
+    is the problem value the parser returns."""
+
+    def __init__(self, result: tuple[FileInventory, ...]) -> None:
+        super().__init__(result[0].problems[0].message)
+        self.result = result
+
+
+def read_versioned_toml(
+    path: Path, fmt: str, version: str, key: tuple[str, ...], majors: frozenset[str]
+) -> dict[str, Any]:
+    """The TOML document of a lockfile whose version (at `key`, a path of table names) has a major
+    part in `majors`; otherwise raise `RefusedError` with the problem to report. `version` names
+    the field in messages (e.g. "pdm.lock lock_version")."""
+    try:
+        doc = read_toml(path)
+    except UnreadableError as exc:
+        raise RefusedError(failed(path, fmt, str(exc), locked=True)) from None
+    node: Any = doc
+    for part in key[:-1]:
+        node = table(node.get(part))
+    found = text(node.get(key[-1]))
+    if found.split(".")[0] not in majors:
+        message = f"{version} {found or 'missing'} is not one this chainwarden reads"
+        raise RefusedError(failed(path, fmt, message, locked=True))
+    return doc
+
+
 def table(value: object) -> dict[str, Any]:
     """`value` if it is a TOML table/JSON object, else an empty one."""
     return value if isinstance(value, dict) else {}

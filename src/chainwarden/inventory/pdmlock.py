@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from chainwarden.inventory.base import Parser, UnreadableError, array, failed, read_toml, table, text
+from chainwarden.inventory.base import Parser, RefusedError, array, read_versioned_toml, table, text
 from chainwarden.inventory.model import FileInventory, Package, Problem
 from chainwarden.inventory.roots import manifest_names, mark_direct
 
@@ -27,13 +27,11 @@ class PdmLockParser(Parser):
 
     def parse(self, path: Path) -> tuple[FileInventory, ...]:
         try:
-            doc = read_toml(path)
-        except UnreadableError as exc:
-            return failed(path, FORMAT, str(exc), locked=True)
-        lock_version = text(table(doc.get("metadata")).get("lock_version"))
-        if lock_version.split(".")[0] not in SUPPORTED_MAJOR:
-            shown = lock_version or "missing"
-            return failed(path, FORMAT, f"pdm.lock lock_version {shown} is not one this chainwarden reads", locked=True)
+            doc = read_versioned_toml(
+                path, FORMAT, "pdm.lock lock_version", ("metadata", "lock_version"), SUPPORTED_MAJOR
+            )
+        except RefusedError as exc:
+            return exc.result
         where = str(path)
         problems: list[Problem] = []
         packages: list[Package] = []

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from packaging.utils import canonicalize_name
 
-from chainwarden.inventory.base import Parser, UnreadableError, array, failed, read_toml, table, text
+from chainwarden.inventory.base import Parser, RefusedError, array, read_versioned_toml, table, text
 from chainwarden.inventory.model import FileInventory, Package, Problem
 from chainwarden.inventory.roots import manifest_names, mark_direct
 
@@ -26,16 +26,12 @@ class PoetryLockParser(Parser):
 
     def parse(self, path: Path) -> tuple[FileInventory, ...]:
         try:
-            doc = read_toml(path)
-        except UnreadableError as exc:
-            return failed(path, FORMAT, str(exc), locked=True)
-        metadata = table(doc.get("metadata"))
-        lock_version = text(metadata.get("lock-version"))
-        if lock_version.split(".")[0] not in SUPPORTED_MAJOR:
-            shown = lock_version or "missing"
-            return failed(
-                path, FORMAT, f"poetry.lock lock-version {shown} is not one this chainwarden reads", locked=True
+            doc = read_versioned_toml(
+                path, FORMAT, "poetry.lock lock-version", ("metadata", "lock-version"), SUPPORTED_MAJOR
             )
+        except RefusedError as exc:
+            return exc.result
+        metadata = table(doc.get("metadata"))
         where = str(path)
         problems: list[Problem] = []
         packages: list[Package] = []

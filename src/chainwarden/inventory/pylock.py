@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from packaging.utils import canonicalize_name
 
-from chainwarden.inventory.base import Parser, UnreadableError, array, failed, read_toml, table, text
+from chainwarden.inventory.base import Parser, RefusedError, array, read_versioned_toml, table, text
 from chainwarden.inventory.model import FileInventory, Package, Problem
 from chainwarden.inventory.roots import manifest_names, mark_direct
 
@@ -38,13 +38,9 @@ class PylockParser(Parser):
 
     def parse(self, path: Path) -> tuple[FileInventory, ...]:
         try:
-            doc = read_toml(path)
-        except UnreadableError as exc:
-            return failed(path, FORMAT, str(exc), locked=True)
-        lock_version = text(doc.get("lock-version"))
-        if lock_version.split(".")[0] != "1":
-            shown = lock_version or "missing"
-            return failed(path, FORMAT, f"pylock lock-version {shown} is not one this chainwarden reads", locked=True)
+            doc = read_versioned_toml(path, FORMAT, "pylock lock-version", ("lock-version",), frozenset({"1"}))
+        except RefusedError as exc:
+            return exc.result
         where = str(path)
         problems: list[Problem] = []
         packages: list[Package] = []
