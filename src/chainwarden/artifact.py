@@ -7,6 +7,7 @@ A source (wheel, sdist, directory, installed distribution, index release) opens 
 from __future__ import annotations
 
 import abc
+import hashlib
 from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
@@ -41,6 +42,12 @@ class Artifact(abc.ABC):
     @abc.abstractmethod
     def read(self, path: str) -> bytes:
         """The bytes of one member. Raises `ArtifactError` if it cannot be read safely."""
+
+    def read_hashed(self, path: str) -> tuple[bytes, str]:
+        """The bytes of one member and their SHA-256 (hex). Sources that hash what they read
+        anyway (to check RECORD) override this so a file is hashed once."""
+        data = self.read(path)
+        return data, hashlib.sha256(data).hexdigest()
 
     @property
     def problems(self) -> Sequence[Finding]:

@@ -19,13 +19,26 @@ T = TypeVar("T")
 JSON = Any  # the JSON value space; kept loose on purpose at this boundary
 
 
-def to_jsonable(value: object) -> JSON:
-    if value is None or isinstance(value, str | int | float | bool):
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def to_jsonable(value: object) -> JSON:  # noqa: PLR0911 - one return per JSON shape
+    """Plain JSON data of a value (workers encode every file's facts: exact-type dispatch first)."""
+    t = type(value)
+    if t in _PLAIN:
         return value
+    names = _FIELD_NAMES.get(t)
+    if names is None and dataclasses.is_dataclass(t):
+        names = _FIELD_NAMES[t] = tuple(f.name for f in dataclasses.fields(t))
+    if names is not None:
+        return {name: to_jsonable(getattr(value, name)) for name in names}
+    if t is tuple or t is list:
+        return [to_jsonable(v) for v in value]  # type: ignore[attr-defined]
     if isinstance(value, enum.Enum):
         return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, str | int | float | bool):
+        return value
     if isinstance(value, tuple | list):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):

@@ -12,10 +12,11 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import multiprocessing
 import os
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chainwarden import __version__, codec, rules
+from chainwarden.analyzers import MODULES as ANALYZER_MODULES
 from chainwarden.analyzers import by_name
 from chainwarden.analyzers.base import Analyzer, ArtifactView
 from chainwarden.artifact import ArtifactError
@@ -48,10 +50,13 @@ if TYPE_CHECKING:
 
     from chainwarden.artifact import Artifact
 
-#: Below this much work an artifact is analysed in-process: a worker round trip costs more.
-_INPROCESS_BYTES = 512 * 1024
-_BATCH_BYTES = 2 * 1024 * 1024
-_BATCH_FILES = 200
+#: Below this much work an artifact is analysed in-process: starting workers (a fork server
+#: importing the analyzers, ~0.3 s) costs more than they save on a few MB of source.
+_INPROCESS_BYTES = 3 * 1024 * 1024
+#: An archive this large is worth starting the workers for before it is even opened.
+_WARM_ARCHIVE_BYTES = 1024 * 1024
+_BATCH_BYTES = 1024 * 1024
+_BATCH_FILES = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,8 @@ class ScanOptions:
     index_url: str = "https://pypi.org/simple/"
     offline: bool = False
     progress: Callable[[Progress], None] | None = None
+    #: Artifacts with less uncached work than this are analysed in this process, not by workers.
+    pool_min_bytes: int = _INPROCESS_BYTES
 
     def source_options(self) -> SourceOptions:
         return SourceOptions(cache_dir=self.resolved_cache_dir, index_url=self.index_url, offline=self.offline)
@@ -173,15 +180,23 @@ class Scanner:
         self.cache.close()
 
     def _executor(self, work_bytes: int) -> cf.Executor:
-        if self.options.jobs <= 1 or work_bytes < _INPROCESS_BYTES or self._custom:
+        if work_bytes < self.options.pool_min_bytes:
+            return self._inline
+        return self._warm_pool()
+
+    def _warm_pool(self) -> cf.Executor:
+        """The worker pool, started now, so workers are ready while this process is still
+        opening and reading the first artifact."""
+        if self.options.jobs <= 1 or self._custom:
             return self._inline
         if self._pool is None:
-            # forkserver: safe with threads in the parent (tests run HTTP servers in threads).
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            ctx = multiprocessing.get_context(method)
-            with contextlib.suppress(ValueError, AttributeError):
-                ctx.set_forkserver_preload(["chainwarden.engine"])
+            ctx = multiprocessing.get_context(_start_method())
+            if ctx.get_start_method() == "forkserver":
+                with contextlib.suppress(ValueError, AttributeError):
+                    ctx.set_forkserver_preload(["chainwarden.engine", *ANALYZER_MODULES])
             self._pool = cf.ProcessPoolExecutor(max_workers=self.options.jobs, mp_context=ctx)
+            for _ in range(self.options.jobs):
+                self._pool.submit(os.getpid)
         return self._pool
 
     # -- public API
@@ -205,6 +220,8 @@ class Scanner:
         """Yield results as artifacts finish; target-level failures are appended to `errors`."""
         window = max(2, self.options.jobs * 2)
         pending: deque[_Prepared] = deque()
+        if any(_large_target(t) for t in targets):
+            self._warm_pool()
         done = 0
         for artifact in self._artifacts(targets, errors):
             with artifact:
@@ -234,28 +251,37 @@ class Scanner:
                 errors.append(f"{target}: {err.strerror or err}")
 
     def _prepare(self, artifact: Artifact) -> _Prepared:
+        """Read the selected files and hand uncached ones to workers as soon as a batch fills,
+        so extraction overlaps with reading and decompressing the rest of the archive."""
         t0 = time.perf_counter()
         members = tuple(artifact.members())
         view = ArtifactView(ref=artifact.ref, kind=artifact.ref.kind, metadata=artifact.metadata, members=members)
         label = view.label
         unscanned = list(artifact.unscanned)
         wanted: dict[str, list[Analyzer[Any]]] = {}
+        declared = 0
         for member in members:
             if member.kind is not MemberKind.FILE:
                 continue
             for analyzer in self.analyzers:
                 if analyzer.select(member, view):
                     wanted.setdefault(member.path, []).append(analyzer)
+            if member.path in wanted:
+                declared += member.size
+        feed = _Feed(self.cache, self._executor(declared), self._inline)
         selected: dict[str, dict[str, str]] = {a.name: {} for a in self.analyzers}
-        blobs: dict[str, bytes] = {}
         size = 0
-        for path, analyzers in wanted.items():
+        sizes = {m.path: m.size for m in members}
+        known_unscanned = {u.path for u in unscanned}
+        # Largest files first: the last batches are small, so the workers finish together.
+        for path in sorted(wanted, key=lambda p: -sizes.get(p, 0)):
+            analyzers = wanted[path]
             try:
-                data = artifact.read(path)
+                data, sha = artifact.read_hashed(path)
             except ArtifactError as err:
-                unscanned.append(Unscanned(label, path, str(err)))
+                if path not in known_unscanned:  # the source already said why
+                    unscanned.append(Unscanned(label, path, str(err)))
                 continue
-            sha = hashlib.sha256(data).hexdigest()
             size += len(data)
             for analyzer in analyzers:
                 if len(data) > analyzer.max_bytes:
@@ -266,27 +292,8 @@ class Scanner:
                     )
                     continue
                 selected[analyzer.name][path] = sha
-            blobs[sha] = data
-        cached: dict[str, dict[str, str]] = {}
-        futures: list[tuple[str, cf.Future[list[tuple[str, str | None, str]]]]] = []
-        hits = 0
-        misses_by_analyzer: dict[str, list[str]] = {}
-        for analyzer in self.analyzers:
-            shas = set(selected[analyzer.name].values())
-            got = self.cache.get_many(analyzer.name, analyzer.version, shas)
-            cached[analyzer.name] = got
-            hits += len(got)
-            misses_by_analyzer[analyzer.name] = sorted(shas - got.keys())
-        work = sum(len(blobs[s]) for misses in misses_by_analyzer.values() for s in misses)
-        executor = self._executor(work)
-        by_analyzer_name = {a.name: a for a in self.analyzers}
-        for name, misses in misses_by_analyzer.items():
-            for batch in _batches(misses, blobs):
-                if executor is self._inline:
-                    future = executor.submit(_extract_with, by_analyzer_name[name], batch)
-                else:
-                    future = executor.submit(_extract_batch, name, batch)
-                futures.append((name, future))
+                feed.add(analyzer, sha, data)
+        feed.flush_all()
         return _Prepared(
             view=view,
             files=len(members),
@@ -294,10 +301,10 @@ class Scanner:
             unscanned=unscanned,
             problems=list(artifact.problems),
             selected=selected,
-            cached=cached,
-            futures=futures,
+            cached=feed.cached,
+            futures=feed.futures,
             started=t0,
-            hits=hits,
+            hits=feed.hits,
         )
 
     def _finish(self, prep: _Prepared, done: int) -> ArtifactResult:
@@ -305,28 +312,39 @@ class Scanner:
         findings: list[Finding] = list(prep.problems)
         errors_by_analyzer: dict[str, dict[str, str]] = {}
         fresh: dict[str, dict[str, str]] = {}
-        for name, future in prep.futures:
+        types = {a.name: a.facts_type for a in self.analyzers}
+        # sha -> decoded facts, or the reason they are unreadable; decoded as batches come back,
+        # while the workers are still busy with the rest.
+        decoded: dict[str, dict[str, Any]] = {a.name: {} for a in self.analyzers}
+        by_future = {future: name for name, future in prep.futures}
+        for future in cf.as_completed(by_future):
+            name = by_future[future]
             for sha, text, error in future.result():
                 if text is None:
                     errors_by_analyzer.setdefault(name, {})[sha] = error
                 else:
                     fresh.setdefault(name, {})[sha] = text
+                    decoded[name][sha] = _decode(types[name], text)
         analyzed = 0
         for analyzer in self.analyzers:
             name = analyzer.name
             new = fresh.get(name, {})
             self.cache.put_many(name, analyzer.version, new)
-            texts = {**prep.cached.get(name, {}), **new}
+            known = decoded[name]
+            for sha, text in prep.cached.get(name, {}).items():
+                if sha not in known:
+                    known[sha] = _decode(analyzer.facts_type, text)
             facts: dict[str, Any] = {}
             for path, sha in prep.selected[name].items():
                 failure = errors_by_analyzer.get(name, {}).get(sha)
                 if failure is not None:
                     findings.append(_analyzer_error(analyzer, label, path, failure))
                     continue
-                try:
-                    facts[path] = codec.from_jsonable(analyzer.facts_type, json.loads(texts[sha]))
-                except (KeyError, ValueError, TypeError) as err:
-                    findings.append(_analyzer_error(analyzer, label, path, f"unreadable facts: {err}"))
+                value = known.get(sha, _Unreadable("no facts"))
+                if isinstance(value, _Unreadable):
+                    findings.append(_analyzer_error(analyzer, label, path, f"unreadable facts: {value.why}"))
+                else:
+                    facts[path] = value
             analyzed += len(facts)
             try:
                 judged = list(analyzer.judge(prep.view, facts))
@@ -353,18 +371,87 @@ class Scanner:
         )
 
 
-def _batches(shas: list[str], blobs: dict[str, bytes]) -> Iterator[list[tuple[str, bytes]]]:
-    batch: list[tuple[str, bytes]] = []
-    size = 0
-    for sha in shas:
-        data = blobs[sha]
-        batch.append((sha, data))
-        size += len(data)
-        if size >= _BATCH_BYTES or len(batch) >= _BATCH_FILES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+class _Feed:
+    """Per-artifact batching: files wait per analyzer until a batch fills, then the cache is
+    asked about them and the misses go to the executor."""
+
+    def __init__(self, cache: FactsCache, executor: cf.Executor, inline: cf.Executor) -> None:
+        self.cache = cache
+        self.executor = executor
+        self.inline = inline
+        self.cached: dict[str, dict[str, str]] = {}
+        self.futures: list[tuple[str, cf.Future[list[tuple[str, str | None, str]]]]] = []
+        self.hits = 0
+        self._waiting: dict[str, dict[str, bytes]] = {}
+        self._waiting_bytes: dict[str, int] = {}
+        self._analyzers: dict[str, Analyzer[Any]] = {}
+        self._seen: set[tuple[str, str]] = set()
+
+    def add(self, analyzer: Analyzer[Any], sha: str, data: bytes) -> None:
+        name = analyzer.name
+        self.cached.setdefault(name, {})
+        if (name, sha) in self._seen:
+            return
+        self._seen.add((name, sha))
+        self._analyzers[name] = analyzer
+        waiting = self._waiting.setdefault(name, {})
+        waiting[sha] = data
+        self._waiting_bytes[name] = self._waiting_bytes.get(name, 0) + len(data)
+        if self._waiting_bytes[name] >= _BATCH_BYTES or len(waiting) >= _BATCH_FILES:
+            self._flush(name)
+
+    def flush_all(self) -> None:
+        for name in list(self._waiting):
+            self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        waiting = self._waiting.pop(name, {})
+        self._waiting_bytes[name] = 0
+        if not waiting:
+            return
+        analyzer = self._analyzers[name]
+        got = self.cache.get_many(name, analyzer.version, waiting)
+        self.cached[name].update(got)
+        self.hits += len(got)
+        batch = [(sha, data) for sha, data in waiting.items() if sha not in got]
+        if not batch:
+            return
+        if self.executor is self.inline:
+            future = self.executor.submit(_extract_with, analyzer, batch)
+        else:
+            future = self.executor.submit(_extract_batch, name, batch)
+        self.futures.append((name, future))
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    why: str
+
+
+def _decode(facts_type: type[Any], text: str) -> Any:  # noqa: ANN401 - each analyzer has its own facts type
+    try:
+        return codec.from_jsonable(facts_type, json.loads(text))
+    except (ValueError, TypeError) as err:
+        return _Unreadable(str(err))
+
+
+def _start_method() -> str:
+    """`fork` when this process has a single thread (the command line): workers start at once
+    with the analyzers already imported. With other threads running (a test's HTTP server, the
+    gate's proxy) forking is unsafe, so a fork server (analyzers preloaded) starts them."""
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform == "linux" and "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _large_target(target: str) -> bool:
+    """Worth starting workers for before opening it: a big archive, a directory or an environment."""
+    try:
+        path = Path(target)
+        return path.is_dir() or path.stat().st_size >= _WARM_ARCHIVE_BYTES
+    except (OSError, ValueError):
+        return False
 
 
 def _stamp(finding: Finding, analyzer: Analyzer[Any]) -> Finding:

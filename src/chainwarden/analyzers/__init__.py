@@ -8,6 +8,16 @@ if TYPE_CHECKING:
     from chainwarden.analyzers.base import Analyzer
 
 
+#: The modules `default_analyzers` imports; worker processes load them before their first task.
+MODULES = (
+    "chainwarden.analyzers.mlmodels.analyzer",
+    "chainwarden.analyzers.native",
+    "chainwarden.analyzers.pth",
+    "chainwarden.analyzers.python",
+    "chainwarden.analyzers.python.reader",
+)
+
+
 def default_analyzers() -> tuple[Analyzer[Any], ...]:
     """A fresh instance of every analyzer. Imports are local so that `chainwarden --help`
     stays fast and a worker process builds only what it runs."""

@@ -198,6 +198,10 @@ class _SiteArtifact(Artifact):
         self._read_sha256[path] = (hashlib.sha256(data).digest(), len(data))
         return data
 
+    def read_hashed(self, path: str) -> tuple[bytes, str]:
+        data = self.read(path)
+        return data, self._read_sha256[path][0].hex()
+
     @property
     def unscanned(self) -> Sequence[Unscanned]:
         return self._unscanned

@@ -237,6 +237,10 @@ class WheelArtifact(Artifact):
         self._read_sha256[path] = (hashlib.sha256(data).digest(), len(data))
         return data
 
+    def read_hashed(self, path: str) -> tuple[bytes, str]:
+        data = self.read(path)
+        return data, self._read_sha256[path][0].hex()
+
     def _digests(self) -> Iterator[tuple[Member, FileDigest]]:
         """Every readable member's digest; reading a member verifies its size and checksum
         (bombs, lying headers), so members not read yet are read here."""
