@@ -54,6 +54,13 @@ class Artifact(abc.ABC):
         return ()
 
     @property
+    def result_key(self) -> str:
+        """A key under which this artifact's whole scan result may be cached, or "" when it may
+        not: only for content that `ref.sha256` pins completely (a local archive), never for
+        directories, environments or anything whose findings depend on outside data."""
+        return ""
+
+    @property
     def unscanned(self) -> Sequence[Unscanned]:
         return ()
 
@@ -70,3 +77,11 @@ class Artifact(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def local_archive_key(ref: ArtifactRef, *, from_index: bool) -> str:
+    """`Artifact.result_key` of an archive read from a local file: its kind, digest and label.
+    Downloaded from an index, findings also depend on index data (yanked, metadata): no key."""
+    if from_index or not ref.sha256:
+        return ""
+    return f"{ref.kind}:{ref.sha256}:{ref.label}"

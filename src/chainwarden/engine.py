@@ -12,6 +12,8 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
+import hashlib
 import json
 import multiprocessing
 import os
@@ -151,6 +153,8 @@ class _Prepared:
     futures: list[tuple[str, cf.Future[list[tuple[str, str | None, str]]]]]
     started: float
     hits: int = 0
+    result_key: str = ""  # where the judged result goes in the cache ("" = not cached)
+    cached_result: ArtifactResult | None = None
 
 
 class Scanner:
@@ -166,6 +170,7 @@ class Scanner:
         self._pool: cf.ProcessPoolExecutor | None = None
         self._inline = _InlineExecutor()
         self._custom = analyzers is not None
+        self._result_version = _result_version(self.analyzers)
 
     def __enter__(self) -> Scanner:
         return self
@@ -256,6 +261,22 @@ class Scanner:
         t0 = time.perf_counter()
         members = tuple(artifact.members())
         view = ArtifactView(ref=artifact.ref, kind=artifact.ref.kind, metadata=artifact.metadata, members=members)
+        result_key = "" if self._custom else artifact.result_key
+        if result_key:
+            cached = self._cached_result(result_key)
+            if cached is not None:
+                return _Prepared(
+                    view=view,
+                    files=len(members),
+                    size=0,
+                    unscanned=[],
+                    problems=[],
+                    selected={},
+                    cached={},
+                    futures=[],
+                    started=t0,
+                    cached_result=cached,
+                )
         label = view.label
         unscanned = list(artifact.unscanned)
         wanted: dict[str, list[Analyzer[Any]]] = {}
@@ -305,9 +326,22 @@ class Scanner:
             futures=feed.futures,
             started=t0,
             hits=feed.hits,
+            result_key=result_key,
         )
 
+    def _cached_result(self, key: str) -> ArtifactResult | None:
+        text = self.cache.get_many(_RESULTS, self._result_version, [_digest(key)]).get(_digest(key))
+        if text is None:
+            return None
+        try:
+            result: ArtifactResult = codec.from_jsonable(ArtifactResult, json.loads(text))
+        except (ValueError, TypeError):
+            return None  # a damaged entry is a miss
+        return result
+
     def _finish(self, prep: _Prepared, done: int) -> ArtifactResult:
+        if prep.cached_result is not None:
+            return self._from_cache(prep, prep.cached_result, done)
         label = prep.view.label
         findings: list[Finding] = list(prep.problems)
         errors_by_analyzer: dict[str, dict[str, str]] = {}
@@ -362,13 +396,31 @@ class Scanner:
         )
         if self.options.progress is not None:
             self.options.progress(Progress(done=done, label=label, files=prep.files, bytes=prep.size))
-        return ArtifactResult(
+        result = ArtifactResult(
             ref=prep.view.ref,
             metadata=prep.view.metadata,
             findings=tuple(findings),
             unscanned=tuple(prep.unscanned),
             stats=stats,
         )
+        if prep.result_key and not any(f.rule_id == ANALYZER_ERROR.id for f in findings):
+            text = json.dumps(codec.to_jsonable(result), separators=(",", ":"))
+            self.cache.put_many(_RESULTS, self._result_version, {_digest(prep.result_key): text})
+        return result
+
+    def _from_cache(self, prep: _Prepared, cached: ArtifactResult, done: int) -> ArtifactResult:
+        """A result judged before for the same bytes by the same code: only where it was found
+        and how long this took are new."""
+        stats = dataclasses.replace(
+            cached.stats,
+            cache_hits=cached.stats.analyzed_files,
+            seconds=round(time.perf_counter() - prep.started, 4),
+        )
+        if self.options.progress is not None:
+            self.options.progress(
+                Progress(done=done, label=prep.view.label, files=prep.files, bytes=cached.stats.bytes)
+            )
+        return dataclasses.replace(cached, ref=prep.view.ref, stats=stats)
 
 
 class _Feed:
@@ -433,6 +485,31 @@ def _decode(facts_type: type[Any], text: str) -> Any:  # noqa: ANN401 - each ana
         return codec.from_jsonable(facts_type, json.loads(text))
     except (ValueError, TypeError) as err:
         return _Unreadable(str(err))
+
+
+#: The cache "analyzer" name under which whole artifact results are kept.
+_RESULTS = "@artifact-result"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _result_version(analyzers: Sequence[Analyzer[Any]]) -> str:
+    """Results are reused only by the very same code: the analyzers in use and a digest of every
+    source file of chainwarden itself (a judge or rule change needs no version bump to count)."""
+    parts = [__version__, *(f"{a.name}={a.version}" for a in analyzers), _code_digest()]
+    return _digest("\n".join(parts))
+
+
+@functools.cache
+def _code_digest() -> str:
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _start_method() -> str:

@@ -54,13 +54,15 @@ def run(args: argparse.Namespace, io: IO) -> int:
         offline=args.offline,
         progress=bar.update,
     )
+    # NAME==VERSION targets are the ones that are not paths; only they get diffs and index signals.
+    from_index = any(not Path(target).exists() for target in args.targets)
     with Scanner(options) as scanner:
         report = scanner.scan(args.targets)
-        if not args.no_diff:
+        if from_index and not args.no_diff:
             from chainwarden.diff.auto import with_previous_releases  # noqa: PLC0415 - only for NAME==VERSION
 
             report = with_previous_releases(report, scanner, options.source_options())
-        if not args.no_index_signals:
+        if from_index and not args.no_index_signals:
             from chainwarden.provenance.check import with_index_signals  # noqa: PLC0415 - only for NAME==VERSION
 
             report = with_index_signals(report, options.source_options())

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainwarden.archive import ArchiveLimits, ZipReader, open_archive
-from chainwarden.artifact import Artifact, ArtifactError
+from chainwarden.artifact import Artifact, ArtifactError, local_archive_key
 from chainwarden.models import ArtifactKind, ArtifactRef, Finding, Member, PackageMetadata, Unscanned
 from chainwarden.sources.base import Source, SourceOptions
 from chainwarden.sources.metadata import metadata_from_pyproject, parse_core_metadata
@@ -62,6 +62,10 @@ class SdistArtifact(Artifact):
                 continue
             return parse_core_metadata(data) if name == "PKG-INFO" else metadata_from_pyproject(data)
         return None
+
+    @property
+    def result_key(self) -> str:
+        return local_archive_key(self.ref, from_index=self.index_file is not None or bool(self._given))
 
     def members(self) -> Sequence[Member]:
         return self._members

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from chainwarden.archive import ArchiveLimits, ZipReader
 from chainwarden.archive.common import is_shadowed, make_finding
-from chainwarden.artifact import Artifact, ArtifactError
+from chainwarden.artifact import Artifact, ArtifactError, local_archive_key
 from chainwarden.models import (
     ArtifactKind,
     ArtifactRef,
@@ -228,6 +228,10 @@ class WheelArtifact(Artifact):
         if record is None:
             self._problem(f"no RECORD in {self._dist_info}", f"{self._dist_info}/RECORD")
         return parse_core_metadata(data, entry_points=self._member_bytes("entry_points.txt"), record=record)
+
+    @property
+    def result_key(self) -> str:
+        return local_archive_key(self.ref, from_index=self.index_file is not None or bool(self._given))
 
     def members(self) -> Sequence[Member]:
         return self._members
