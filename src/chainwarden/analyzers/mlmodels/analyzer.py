@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, ClassVar
 from chainwarden.analyzers.base import Analyzer, ArtifactView
 from chainwarden.analyzers.mlmodels.facts import GlobalRef, IssueKind, ModelFacts, ModelFormat
 from chainwarden.analyzers.mlmodels.globals import GlobalClass, classify
-from chainwarden.analyzers.mlmodels.scan import scan_model
 from chainwarden.models import (
     ArtifactKind,
     Confidence,
@@ -145,6 +144,10 @@ class ModelAnalyzer(Analyzer[ModelFacts]):
         return not last
 
     def extract(self, data: bytes) -> ModelFacts:
+        # Imported here: the format readers are needed where bytes are read (worker processes),
+        # not to start `chainwarden scan`.
+        from chainwarden.analyzers.mlmodels.scan import scan_model  # noqa: PLC0415
+
         return scan_model(data)
 
     def judge(self, view: ArtifactView, facts: Mapping[str, ModelFacts]) -> Iterable[Finding]:
