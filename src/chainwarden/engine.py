@@ -185,7 +185,8 @@ class Scanner:
         self.cache.close()
 
     def _executor(self, work_bytes: int) -> cf.Executor:
-        if work_bytes < self.options.pool_min_bytes:
+        """Workers once they run (artifacts then overlap), else in-process for little work."""
+        if self._pool is None and work_bytes < self.options.pool_min_bytes:
             return self._inline
         return self._warm_pool()
 
@@ -225,7 +226,8 @@ class Scanner:
         """Yield results as artifacts finish; target-level failures are appended to `errors`."""
         window = max(2, self.options.jobs * 2)
         pending: deque[_Prepared] = deque()
-        if any(_large_target(t) for t in targets):
+        # Several targets (artifacts overlap in the workers) or a big one: start the workers now.
+        if len(targets) > 1 or any(_large_target(t) for t in targets):
             self._warm_pool()
         done = 0
         for artifact in self._artifacts(targets, errors):
