@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS facts (
 ) WITHOUT ROWID;
 """
 _SCHEMA_VERSION = 1
+_BUSY_RETRIES = 8
 
 
 class FactsCache:
@@ -41,28 +42,42 @@ class FactsCache:
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        try:
+            FactsCache._prepare(db)
+        except BaseException:
+            db.close()  # never leave a half-set-up connection behind
+            raise
+        return db
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection) -> None:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version not in (0, _SCHEMA_VERSION):
-            db.close()
             msg = f"unknown cache schema {version}"
             raise sqlite3.DatabaseError(msg)
         db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
         db.execute("SELECT count(*) FROM facts LIMIT 1").fetchone()
-        return db
 
     def _open(self, path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            return self._connect(path)
-        except sqlite3.DatabaseError:
-            # Corrupt or foreign file: keep it for inspection, start afresh.
-            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            with contextlib.suppress(OSError):
-                path.rename(aside)
-            return self._connect(path)
+        for attempt in range(_BUSY_RETRIES):
+            try:
+                return self._connect(path)
+            except sqlite3.OperationalError:
+                # Busy or locked (another scan is setting the same cache up): wait, never discard it.
+                if attempt == _BUSY_RETRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+            except sqlite3.DatabaseError:
+                break
+        # Corrupt or foreign file: keep it for inspection, start afresh.
+        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        with contextlib.suppress(OSError):
+            path.rename(aside)
+        return self._connect(path)
 
     def get_many(self, analyzer: str, version: str, hashes: Iterable[str]) -> dict[str, str]:
         """JSON texts of the cached facts for those hashes that are cached."""
