@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from chainwarden.engine import Scanner, ScanOptions
 from chainwarden.gate.config import GatePolicy
 from chainwarden.gate.proxy import ProxyServer
 from chainwarden.gate.service import build_gate_index
@@ -25,7 +24,7 @@ def _proxy(world: GateWorld, cache: Path, gate: GatePolicy | None = None) -> Pro
         policy=Policy(),
         gate=gate or GatePolicy(),
         cache_dir=cache,
-        scanner=Scanner(ScanOptions(jobs=1, cache_dir=cache)),
+        jobs=1,
     )
     return ProxyServer(index)
 

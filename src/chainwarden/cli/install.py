@@ -12,7 +12,7 @@ from chainwarden.cli.exit_codes import ExitCode
 from chainwarden.engine import ScanOptions
 from chainwarden.gate.config import gate_policy
 from chainwarden.gate.install import GateError, PlannedFile, install_files, plan, write_guard_baseline
-from chainwarden.gate.proxy import ProxyServer
+from chainwarden.gate.proxy import GateIndex, ProxyServer
 from chainwarden.gate.service import build_gate_index
 
 if TYPE_CHECKING:
@@ -48,6 +48,13 @@ def run(args: argparse.Namespace, io: IO) -> int:
     gate = gate_policy(policy, min_release_age=args.min_release_age)
     cache_dir = args.cache_dir or ScanOptions().resolved_cache_dir
     index = build_gate_index(index_url=args.index_url, policy=policy, gate=gate, cache_dir=cache_dir)
+    try:
+        return _install(args, io, index)
+    finally:
+        index.close()
+
+
+def _install(args: argparse.Namespace, io: IO, index: GateIndex) -> int:
     pip_args: list[str] = []
     for req_file in args.requirement:
         pip_args += ["-r", str(req_file)]

@@ -50,4 +50,5 @@ def run(args: argparse.Namespace, io: IO) -> int:
         pass
     finally:
         server.httpd.server_close()
+        index.close()
     return ExitCode.CLEAN

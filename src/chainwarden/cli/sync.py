@@ -70,6 +70,8 @@ def run(args: argparse.Namespace, io: IO) -> int:
     except GateError as err:
         io.error(str(err))
         return ExitCode.ERROR
+    finally:
+        index.close()
     for label, why in chosen.skipped:
         io.stderr.write(f"skipped {label}: {why}\n")
     for label, why in chosen.blocked:

@@ -51,17 +51,24 @@ class InstallPlan:
     refused: tuple[tuple[str, str], ...]  # (filename, reason) the gate refused on the way
 
 
-def make_file_scanner(scanner: Scanner, policy: Policy) -> FileScannerImpl:
-    return FileScannerImpl(scanner, policy)
+def make_file_scanner(scanner: Scanner, policy: Policy, *, owned: bool = False) -> FileScannerImpl:
+    """`owned`: closing the file scanner closes `scanner` too (it was made for it)."""
+    return FileScannerImpl(scanner, policy, owned=owned)
 
 
 class FileScannerImpl:
     """Scans one downloaded file with the engine and the policy; one scan at a time."""
 
-    def __init__(self, scanner: Scanner, policy: Policy) -> None:
+    def __init__(self, scanner: Scanner, policy: Policy, *, owned: bool = False) -> None:
         self.scanner = scanner
         self.policy = policy
+        self._owned = owned
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        if self._owned:
+            with self._lock:
+                self.scanner.close()
 
     def __call__(self, path: Path) -> Decision:
         with self._lock:

@@ -52,6 +52,12 @@ class GateIndex:
     _verdicts: dict[str, Decision] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def close(self) -> None:
+        """Release what the index owns (the scanner `build_gate_index` made: its workers and cache)."""
+        close = getattr(self.scanner, "close", None)
+        if callable(close):
+            close()
+
     def now(self) -> dt.datetime:
         if callable(self.clock):
             value = self.clock()
@@ -273,10 +279,12 @@ class ProxyServer:
         self.httpd.serve_forever()
 
     def stop(self) -> None:
+        """Stop serving and release what the index owns (it still answers `refusals()`)."""
         self.httpd.shutdown()
         self.httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.index.close()
 
     def __enter__(self) -> ProxyServer:
         return self.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from chainwarden.engine import Scanner, ScanOptions
@@ -26,12 +27,16 @@ def build_gate_index(
     scanner: Scanner | None = None,
     advisories: AdvisoryCheck | None = None,
     scan: bool = True,
+    jobs: int | None = None,
 ) -> GateIndex:
-    """A `GateIndex` over `index_url` that scans every file it hands out (unless `scan=False`)."""
+    """A `GateIndex` over `index_url` that scans every file it hands out (unless `scan=False`).
+    A scanner made here belongs to the index: `GateIndex.close()` stops it."""
     file_scanner = None
     if scan:
-        scanner = scanner or Scanner(ScanOptions(cache_dir=cache_dir, index_url=index_url))
-        file_scanner = make_file_scanner(scanner, policy)
+        owned = scanner is None
+        options = ScanOptions(cache_dir=cache_dir, index_url=index_url)
+        scanner = scanner or Scanner(options if jobs is None else dataclasses.replace(options, jobs=jobs))
+        file_scanner = make_file_scanner(scanner, policy, owned=owned)
     return GateIndex(
         upstream=IndexClient(index_url),
         policy=gate,
