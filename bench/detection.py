@@ -33,16 +33,33 @@ def _family(name: str) -> str:
     return re.sub(r"[\d._\-]+", "", name.lower()) or name.lower()
 
 
-def malicious_samples(sample: int | None, seed: int) -> list[Sample]:
+def _only(path: Path | None) -> set[str] | None:
+    """Sample idents named in a file: one per line, or the `sample` column of a misses tsv."""
+    if path is None:
+        return None
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cols = line.split("\t")
+        ident = cols[1] if len(cols) > 1 else cols[0]
+        if ident.strip() and ident != "sample":
+            names.add(ident.strip())
+    return names
+
+
+def malicious_samples(sample: int | None, seed: int, only: set[str] | None = None) -> list[Sample]:
     with (MALICIOUS / "manifest.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
+    if only is not None:
+        rows = [r for r in rows if r["relpath"] in only]
     if sample is not None and sample < len(rows):
         rows = random.Random(seed).sample(rows, sample)
     return [Sample("malicious", r["relpath"], r["package"], r["kind"]) for r in rows]
 
 
-def benign_samples(sample: int | None, seed: int) -> list[Sample]:
+def benign_samples(sample: int | None, seed: int, only: set[str] | None = None) -> list[Sample]:
     files = benign_files()
+    if only is not None:
+        files = [p for p in files if str(p) in only]
     if sample is not None and sample < len(files):
         files = sorted(random.Random(seed).sample(files, sample))
     return [Sample("benign", str(p), p.name.split("-", 1)[0], p.parent.name) for p in files]
@@ -319,6 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--misses", type=int, default=60, help="missed groups listed in the Markdown")
     p.add_argument("--write-docs", action="store_true", help="replace the detection section of docs/benchmarks.md")
     p.add_argument("--from-json", type=Path, help="re-render the report of an earlier run's per-sample JSON (no scan)")
+    p.add_argument(
+        "--only",
+        type=Path,
+        help="scan only the samples named in FILE (one per line, or the `sample` column of a misses tsv)",
+    )
     args = p.parse_args(argv)
     if args.from_json is not None:
         return rerender(args.from_json, write_docs=args.write_docs, misses=args.misses)
@@ -331,8 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = now()
     t0 = time.perf_counter()
-    samples = [] if args.no_malicious else malicious_samples(args.sample, args.seed)
-    samples += [] if args.no_benign else benign_samples(args.benign_sample, args.seed)
+    only = _only(args.only)
+    samples = [] if args.no_malicious else malicious_samples(args.sample, args.seed, only)
+    samples += [] if args.no_benign else benign_samples(args.benign_sample, args.seed, only)
     outcomes = run_chainwarden(samples, args.jobs)
     mal = [o for o in outcomes if o.sample.side == "malicious"]
     ben = [o for o in outcomes if o.sample.side == "benign"]
@@ -357,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     if gd:
         raw.with_name(raw.stem + "-guarddog.md").write_text(gd, encoding="utf-8")
     scope = "full corpus" if args.sample is None else f"--sample {args.sample} --seed {args.seed}"
+    if only is not None:
+        scope = f"--only {args.only} ({len(samples)} artifacts)"
     meta = Meta(command_line(), started, machine(), scope, wall, args.jobs, raw.name, misses.name)
     raw.with_name(raw.stem + "-meta.json").write_text(json.dumps(dataclasses.asdict(meta)), encoding="utf-8")
     body = render(meta, mal, ben, gd, args.misses)

@@ -34,8 +34,12 @@ REMOTE_CODE = Rule(
     severity=Severity.CRITICAL,
     rationale=(
         "Data fetched from the network is executed, or a downloaded file is made executable and run "
-        "(`curl | sh`, urlretrieve + chmod). A package that runs what it downloads when installed or "
-        "imported runs whatever its server sends that day (ultralytics' miner, lightning's runtime)."
+        "(`curl | sh`, urlretrieve + chmod, a response saved to disk and started). A package that runs what "
+        "it downloads when installed or imported runs whatever its server sends that day (ultralytics' "
+        "miner, lightning's runtime). Source code written out as a literal and then run is analysed as code. "
+        "Where only a call runs it, it is high when the file comes from a bare IP address, paste site or "
+        "webhook host, or is started hidden or detached (`start`, `&`, CREATE_NO_WINDOW): droppers do that, "
+        "vendor installers do not."
     ),
     references=("https://github.com/Lightning-AI/pytorch-lightning/issues/21689",),
     attack="T1105",
@@ -49,7 +53,9 @@ EXFILTRATION = Rule(
         "Code that runs by itself reads credential stores (SSH keys, cloud and Kubernetes credentials, "
         "browser and wallet data, the whole environment) and talks to the network. That combination is "
         "the litellm, MrMustard and W4SP stealers; an HTTP library that reads ~/.netrc inside a request "
-        "function nobody calls at import is not flagged."
+        "function nobody calls at import is not flagged. Where only a call runs it, high for stealer code "
+        "(browser, Discord and wallet stores) and for credential files archived and sent to a bare IP "
+        "address or webhook host."
     ),
     references=(_PYSEC_LITELLM, "https://github.com/XanaduAI/MrMustard/issues/656"),
     attack="T1552.001",
@@ -200,7 +206,9 @@ PACKED = Rule(
     rationale=(
         "PyArmor runtimes, `_0x` string tables or marshalled code objects run at import, install or "
         "interpreter start. Commercial packages use packers honestly, so this is medium on its own; it "
-        "raises the severity of any capability found with it."
+        "raises the severity of any capability found with it. Hand-made obfuscation (builtins reached by "
+        "computed names, `globals()['\\x65\\x76\\x61\\x6c']`) is high; eval/exec reached through a string "
+        "lookup and fed computed code is high even where only a call or a `__main__` block runs it."
     ),
     attack="T1027.002",
     category="obfuscation",
@@ -246,8 +254,9 @@ REVERSE_SHELL = Rule(
     title="Reverse shell",
     severity=Severity.CRITICAL,
     rationale=(
-        "Code connects a shell to a remote host (`/dev/tcp/`, `nc -e`, socket + pty). Critical when it "
-        "runs by itself, medium in a function nobody calls at import."
+        "Code connects a shell to a remote host (`/dev/tcp/`, `nc -e`, a socket wired onto stdin/stdout "
+        "with `os.dup2` and a shell spawned). Critical when it runs by itself; in a function nobody calls "
+        "at import, high when socket, `dup2` and shell sit in one function, medium otherwise."
     ),
     attack="T1059.004",
     category="execution",

@@ -67,12 +67,15 @@ SPECIAL = frozenset(
         ast.If,
         ast.Assign,
         ast.AugAssign,
+        ast.AnnAssign,
         ast.Import,
         ast.ImportFrom,
         ast.For,
         ast.AsyncFor,
         ast.comprehension,
         ast.Dict,
+        ast.With,
+        ast.AsyncWith,
     }
 )
 

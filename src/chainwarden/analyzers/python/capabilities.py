@@ -33,6 +33,7 @@ EXFIL_ENDPOINT = "exfil-endpoint"  # webhook/bot/paste/tunnel hosts, raw IP URLs
 SHELL_DOWNLOAD = "shell-download"  # curl/wget/iwr in a command line
 REVERSE_SHELL = "reverse-shell"
 OBFUSCATED = "obfuscated"  # builtins looked up by computed names and similar hand-made obfuscation
+HIDDEN_BUILTIN = "hidden-builtin"  # exec/eval/compile/__import__ called through a string lookup (`globals()["eval"]`)
 EXECUTABLE_FILE = "executable-file"  # names a Windows/Unix executable or script file to write or run
 THREAD = "thread"  # a thread/process/timer started (the target is followed as a spawn edge)
 
@@ -129,12 +130,18 @@ _SYSINFO_CALLS = frozenset(
     {
         "getpass.getuser",
         "socket.gethostname",
+        "socket.getfqdn",
         "platform.node",
         "platform.uname",
         "os.getlogin",
         "os.uname",
         "uuid.getnode",
     }
+)
+
+#: Calls that put a file in place (copied or moved there): writes, as far as persistence goes.
+_COPY_CALLS = frozenset(
+    {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "shutil.copytree", "os.rename", "os.replace"}
 )
 
 _ENCRYPT_PREFIXES = ("Crypto.", "Cryptodome.", "cryptography.", "nacl.", "rsa.", "pyaes.")
@@ -145,9 +152,9 @@ def classify_call(name: str) -> tuple[str, ...]:
     if not name:
         return ()
     tags: list[str] = []
-    if name in _NETWORK_CALLS or name.startswith(_NETWORK_PREFIXES):
+    if name in _NETWORK_CALLS or name.startswith(_NETWORK_PREFIXES) or name.endswith(".urlretrieve"):
         tags.append(NETWORK)
-    if name in _DOWNLOAD_CALLS:
+    if name in _DOWNLOAD_CALLS or name.endswith(".urlretrieve"):
         tags.append(DOWNLOAD)
     if name in PROCESS_CALLS or name.startswith(_PROCESS_PREFIXES):
         tags.append(PROCESS)
@@ -157,6 +164,8 @@ def classify_call(name: str) -> tuple[str, ...]:
         tags.append(ENCRYPT)
     if name == "shutil.make_archive":
         tags.append(ARCHIVE)
+    if name in _COPY_CALLS:
+        tags.append(FILE_WRITE)
     return tuple(tags)
 
 
@@ -244,11 +253,16 @@ _STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
             "hookbin",
             "glitch.me",
             "repl.co",
+            "rentry",
+            "paste.ee",
+            "hastebin",
+            "discordapp",
         ),
         (
             r"discord(?:app)?\.com/api/webhooks|api\.telegram\.org/bot|hooks\.slack\.com|\.ngrok\.|ngrok-free|pastebin\.com"
             r"|transfer\.sh|webhook\.site|pipedream\.net|canarytokens|dnslog\.|ceye\.io|interact\.sh|interactsh|oastify"
             r"|burpcollaborator|requestcatcher|beeceptor|hookbin|glitch\.me|repl\.co"
+            r"|rentry\.(?:co|org)/\w+/raw|paste\.ee/r/|hastebin\.com/raw|cdn\.discordapp\.com/attachments/"
         ),
         EXFIL_ENDPOINT,
     ),
@@ -268,8 +282,14 @@ _STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
         SHELL_DOWNLOAD,
     ),
     (("/dev/tcp", "nc ", "ncat", "bash -i"), r"/dev/tcp/|\bnc\s+-e\b|\bncat\s+-e\b|bash\s+-i\s+>&", REVERSE_SHELL),
+    # decoded data piped straight into a shell: `echo <b64> | base64 -d | bash`
+    (("base64",), r"base64\s+(?:-d|--decode|-D)\s*\|\s*(?:ba|z|da)?sh\b", DECODE_EXEC),
     (("chmod",), r"chmod\s+\+x|chmod\s+7[0-7][0-7]", MAKE_EXECUTABLE),
-    (("nohup", "setsid", "/dev/null"), r"\bnohup\b|\bsetsid\b|>\s*/dev/null\s+2>&1\s*&", DETACHED),
+    (
+        ("nohup", "setsid", "/dev/null", "start", "&"),
+        r"\bnohup\b|\bsetsid\b|>\s*/dev/null\s+2>&1\s*&|^\s*start\s|\bcmd(?:\.exe)?\s+/c\s+start\s|\s&\s*$",
+        DETACHED,
+    ),
     (("openssl", "begin public key"), r"openssl\s+(?:enc|rsautl|pkeyutl)|-----begin public key", ENCRYPT),
     (("tar -", "tar c", "tar.gz"), r"\btar\s+-?c|\.tar\.gz\b", ARCHIVE),
     (
@@ -320,7 +340,7 @@ NETWORK_COMMANDS = frozenset(
 
 #: Tags that count only when found in a command that is run, not in any string constant
 #: (help texts and docs mention `curl -o` and `chmod +x` all the time).
-COMMAND_ONLY = frozenset({SHELL_DOWNLOAD, REVERSE_SHELL, DETACHED, MAKE_EXECUTABLE})
+COMMAND_ONLY = frozenset({SHELL_DOWNLOAD, REVERSE_SHELL, DETACHED, MAKE_EXECUTABLE, DECODE_EXEC})
 
 #: Commands that fingerprint the host.
 SYSINFO_COMMANDS = frozenset(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from chainwarden.analyzers.python import capabilities as cap
@@ -55,6 +56,17 @@ from chainwarden.models import DecodedStage
 
 MAX_PAYLOAD_DEPTH = 8
 MAX_BLIND = 16  # long constants tried blind per file
+MAX_WRITTEN = 64  # source-code literals written to files, analysed per file
+WRITTEN_MIN = 24
+_NAMESPACES = frozenset({"globals", "vars", "locals"})
+#: First words of a command line handed to a local helper that are worth reading as a command.
+_SHELL_PROGRAMS = frozenset(
+    {"powershell", "powershell.exe", "pwsh", "cmd", "cmd.exe", "curl", "wget", "mshta", "certutil", "bitsadmin"}
+)
+_HOST_KEYS = frozenset({"Host"})  # the header's spelling; `"host"` keys are mostly connection settings
+#: boto3/botocore methods that hand out the caller's cloud keys.
+_CREDENTIAL_GETTERS = frozenset({"get_credentials", "get_frozen_credentials"})
+_CODE_WORDS = re.compile(r"\bimport\s|\bexec\s*\(|\beval\s*\(")
 BLIND_MIN = 160
 SNIPPET = 200
 START_FILE_MAX = 64 * 1024
@@ -92,6 +104,30 @@ def extract_python(data: bytes, depth: int = 0) -> PyFacts:
     return facts
 
 
+def _may_run(annotation: ast.expr) -> bool:
+    """Whether evaluating an annotation can do more than look names up: plain type expressions
+    (`int`, `Optional[a.B]`, `list[str] | None`) cannot; a call hidden in one can."""
+    stack: list[ast.AST] = [annotation]
+    while stack:
+        node = stack.pop()
+        t = type(node)
+        if t is ast.Name or t is ast.Constant:
+            continue
+        if t is ast.Attribute:
+            stack.append(node.value)  # type: ignore[attr-defined]
+        elif t is ast.Subscript:
+            stack.append(node.value)  # type: ignore[attr-defined]
+            stack.append(node.slice)  # type: ignore[attr-defined]
+        elif t is ast.Tuple or t is ast.List:
+            stack.extend(node.elts)  # type: ignore[attr-defined]
+        elif t is ast.BinOp:
+            stack.append(node.left)  # type: ignore[attr-defined]
+            stack.append(node.right)  # type: ignore[attr-defined]
+        else:
+            return True
+    return False
+
+
 def payload_signals(text: str, depth: int, stages: tuple[DecodedStage, ...], line: int) -> list[Signal]:
     """Signals of code found inside data, re-anchored at the outer line and carrying the stages."""
     if depth > MAX_PAYLOAD_DEPTH:
@@ -104,6 +140,14 @@ def payload_signals(text: str, depth: int, stages: tuple[DecodedStage, ...], lin
             out.append(Signal(s.kind, detail, line, s.snippet, stages + s.stages))
         out.extend(Signal(cap.THREAD, f"in decoded code: {t}", line, "", stages) for t in scope.spawns.split() if t)
     return out
+
+
+def _fronted(value: ast.expr) -> bool:
+    """A Host header naming a public host name (not localhost or an address)."""
+    if type(value) is not ast.Constant or not isinstance(value.value, str):
+        return False
+    host = value.value.strip().lower()
+    return "." in host and " " not in host and not host.startswith(("localhost", "127.")) and not host[:1].isdigit()
 
 
 class _Walker:
@@ -119,6 +163,8 @@ class _Walker:
         self.classes: list[ClassInfo] = []
         self.class_stack: list[str] = []
         self.blind_left = MAX_BLIND
+        self.lazy_annotations = False  # `from __future__ import annotations`: never evaluated
+        self.written_left = MAX_WRITTEN
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -156,6 +202,8 @@ class _Walker:
                 self.defined.add(node.name)
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 self._alias(node)
+                if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                    self.lazy_annotations |= any(a.name == "annotations" for a in node.names)
             elif isinstance(node, ast.If | ast.Try | ast.With):
                 for sub in (getattr(node, "body", []), getattr(node, "orelse", []), getattr(node, "finalbody", [])):
                     self._prescan(sub)
@@ -216,7 +264,7 @@ class _Walker:
                 elif child is not None:
                     stack.append(child)
 
-    def _statement(self, node: ast.AST, t: type, scope: _ScopeState, prefix: str, stack: list[ast.AST]) -> bool:  # noqa: C901
+    def _statement(self, node: ast.AST, t: type, scope: _ScopeState, prefix: str, stack: list[ast.AST]) -> bool:  # noqa: C901, PLR0912
         """Handle the node types that need more than a walk; False when children are done."""
         if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
             self._enter_function(node, scope, prefix, stack)  # type: ignore[arg-type]
@@ -241,6 +289,11 @@ class _Walker:
                     for name, value in zip(target.elts, node.value.elts, strict=False):  # type: ignore[attr-defined]
                         if type(name) is ast.Name:
                             self._builtin_alias(name.id, value, scope)
+        elif t is ast.AnnAssign:
+            # `x: T = v` at module or class level evaluates T (stored in __annotations__).
+            annotation = node.annotation  # type: ignore[attr-defined]
+            if scope is self.module and not self.lazy_annotations and _may_run(annotation):
+                stack.append(annotation)
         elif t is ast.AugAssign:
             target = node.target  # type: ignore[attr-defined]
             if type(target) is ast.Name:
@@ -251,10 +304,17 @@ class _Walker:
         elif t is ast.For or t is ast.AsyncFor or t is ast.comprehension:
             if self._resolve(node.iter) == "os.environ":  # type: ignore[attr-defined]
                 self._signal(scope, cap.ENV_DUMP, "iterates os.environ", node.iter)  # type: ignore[attr-defined]
+        elif t is ast.With or t is ast.AsyncWith:
+            for item in node.items:  # type: ignore[attr-defined]
+                if type(item.optional_vars) is ast.Name:  # `with urlopen(url) as r:` binds r before the body
+                    scope.assigns[item.optional_vars.id] = item.context_expr
         elif t is ast.Dict:
             for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
                 if key is None and self._resolve(value) == "os.environ":
                     self._signal(scope, cap.ENV_DUMP, "{**os.environ}", value)
+                elif type(key) is ast.Constant and key.value in _HOST_KEYS and _fronted(value):
+                    # a hand-set Host header sends the request to another site than its URL names (fronting)
+                    self._signal(scope, cap.EXFIL_ENDPOINT, f"Host header set to {str(value.value)[:60]!r}", value)
         return True
 
     def _builtin_alias(self, name: str, value: ast.expr, scope: _ScopeState) -> None:
@@ -271,10 +331,18 @@ class _Walker:
     def _enter_function(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _ScopeState, prefix: str, stack: list[ast.AST]
     ) -> None:
-        # Decorators and defaults run where the function is defined.
+        # Decorators and defaults run where the function is defined; so do annotations, unless
+        # the module has `from __future__ import annotations`.
         stack.extend(node.decorator_list)
         stack.extend(d for d in node.args.defaults)
         stack.extend(d for d in node.args.kw_defaults if d is not None)
+        if not self.lazy_annotations:
+            args = node.args
+            for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+                if a is not None and a.annotation is not None and _may_run(a.annotation):
+                    stack.append(a.annotation)
+            if node.returns is not None and _may_run(node.returns):
+                stack.append(node.returns)
         if scope is self.module:
             inner = _ScopeState(prefix + node.name, node.lineno)
             self.scopes.append(inner)
@@ -336,6 +404,8 @@ class _Walker:
             args = node.args  # type: ignore[attr-defined]
             if fn in cap.IMPORT_SINKS and args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
                 return args[0].value
+            if fn in _NAMESPACES and not args:
+                return fn  # `globals()["eval"]`: resolved by the subscript below
             if (
                 fn == "getattr"
                 and len(args) >= 2  # noqa: PLR2004 - getattr(obj, name)
@@ -349,7 +419,7 @@ class _Walker:
             sl = node.slice  # type: ignore[attr-defined]
             if isinstance(sl, ast.Constant) and isinstance(sl.value, str):
                 base = self._resolve(node.value, hops + 1)  # type: ignore[attr-defined]
-                if base in {"__builtins__", "builtins", "globals", "vars", "locals", "builtins.__dict__"}:
+                if base in {"__builtins__", "builtins", "builtins.__dict__"} or base in _NAMESPACES:
                     return sl.value
             return ""
         return ""
@@ -377,12 +447,13 @@ class _Walker:
         ):
             scope.calls.add(name)
         if head not in INTERESTING_HEADS and head not in self.aliases:
-            if node.args and type(node.func) is ast.Attribute:
-                self._unknown_method(node, node.func.attr, scope)
+            self._plain_call(node, scope)
             return
+        if type(node.func) is ast.Subscript and (name in cap.EXEC_SINKS or name in cap.IMPORT_SINKS):
+            self._signal(scope, cap.HIDDEN_BUILTIN, f"{name} looked up by a string", node)
         for tag in cap.classify_call(name):
             self._signal(scope, tag, name, node)
-            if tag == cap.NETWORK and sends_data(name, node):
+            if tag == cap.NETWORK and (sends_data(name, node) or self._carries_output(node)):
                 self._signal(scope, cap.NETWORK_SEND, name, node)
         if name in cap.EXEC_SINKS:
             if node.args:
@@ -410,8 +481,8 @@ class _Walker:
             self._signal(scope, cap.ENV_DUMP, name, node)
         elif name in {"open", "io.open", "codecs.open"} or name.endswith((".write_text", ".write_bytes")):
             self._file_write(node, name, scope)
-        elif name == "os.chmod" and len(node.args) >= 2:  # noqa: PLR2004
-            self._chmod(node, scope)
+        elif name in {"os.chmod", "os.dup2"} and len(node.args) >= 2:  # noqa: PLR2004
+            (self._chmod if name == "os.chmod" else self._dup2)(node, scope)
         elif name in {"tarfile.open", "zipfile.ZipFile"}:
             mode = const_arg(node, 1, "mode")
             if isinstance(mode, str) and mode[:1] in {"w", "a", "x"}:
@@ -420,6 +491,17 @@ class _Walker:
             self._unknown_method(node, node.func.attr, scope)
         if name.rsplit(".", 1)[-1] == "decrypt" or name.endswith(".Fernet"):
             self._signal(scope, cap.ENCRYPT, name, node)
+
+    def _plain_call(self, node: ast.Call, scope: _ScopeState) -> None:
+        """A call of something not imported from a module of interest: methods, local helpers."""
+        if node.args and type(node.func) is ast.Attribute:
+            self._unknown_method(node, node.func.attr, scope)
+        elif len(node.args) >= 2 and type(node.args[1]) is ast.Constant:  # noqa: PLR2004
+            self._module_written(node, scope)
+        elif node.args and type(node.args[0]) is ast.Constant and type(node.func) is ast.Name:
+            self._command_helper(node, node.func.id, node.args[0].value, scope)
+        elif type(node.func) is ast.Attribute and node.func.attr in _CREDENTIAL_GETTERS:
+            self._signal(scope, cap.SECRETS, f".{node.func.attr}() (cloud credentials)", node)
 
     def _unknown_method(self, node: ast.Call, attr: str, scope: _ScopeState) -> None:
         first = node.args[0]
@@ -430,6 +512,70 @@ class _Walker:
             self._signal(scope, cap.NETWORK, f".{attr}()", node)
         elif attr in {"write_text", "write_bytes"}:
             self._signal(scope, cap.FILE_WRITE, f".{attr}()", node)
+            self._written_code(first, node, scope)
+        elif attr == "write":
+            self._written_code(first, node, scope)
+            self._written_download(first, node, scope)
+
+    def _written_download(self, arg: ast.expr, node: ast.Call, scope: _ScopeState) -> None:
+        """`fh.write(requests.get(url).content)`, `r = urlopen(url)` ... `fh.write(r.read())`: a response
+        body saved to a file is a download."""
+        for _ in range(2):  # the expression, then what its name was bound to
+            while isinstance(arg, ast.Attribute | ast.Call):
+                if isinstance(arg, ast.Call):
+                    fetched = self._resolve(arg.func)
+                    if cap.NETWORK in cap.classify_call(fetched):
+                        self._signal(scope, cap.DOWNLOAD, f"response of {fetched} written to a file", node)
+                        return
+                    if not isinstance(arg.func, ast.Attribute):
+                        return
+                    arg = arg.func.value
+                else:
+                    arg = arg.value
+            if not isinstance(arg, ast.Name) or arg.id not in scope.assigns:
+                return
+            arg = scope.assigns[arg.id]
+
+    def _carries_output(self, node: ast.Call) -> bool:
+        """A request whose URL or body is built from a command's output (`os.popen("id").read()`)."""
+        for arg in (*node.args, *(k.value for k in node.keywords)):
+            if type(arg) is ast.Constant or type(arg) is ast.Name:
+                continue
+            for sub in ast.walk(arg):
+                if isinstance(sub, ast.Call) and cap.PROCESS in cap.classify_call(self._resolve(sub.func)):
+                    return True
+        return False
+
+    def _command_helper(self, node: ast.Call, helper: str, value: object, scope: _ScopeState) -> None:
+        """`run("powershell -command ...")`: a command line handed to a helper of this file, which
+        setup.py droppers define to wrap `subprocess.Popen(cmd, shell=True)`."""
+        if helper not in self.defined or not isinstance(value, str):
+            return
+        first = value.split(None, 1)[0].rsplit("\\", 1)[-1].lower() if value.strip() else ""
+        if first in _SHELL_PROGRAMS:
+            self._signal(scope, cap.PROCESS, f"{helper}({value[:40]!r}…)", node)
+            self._shell(value, (), node, scope)
+
+    def _module_written(self, node: ast.Call, scope: _ScopeState) -> None:
+        """`write_module("pkg/mod.py", b"import os ...")`: a helper handed a module's name and source
+        (bundlers such as stickytape unpack a whole program this way)."""
+        name = node.args[0]
+        if type(name) is ast.Constant and isinstance(name.value, str) and name.value.endswith(".py"):
+            self._written_code(node.args[1], node, scope)
+
+    def _written_code(self, arg: ast.expr, node: ast.Call, scope: _ScopeState) -> None:
+        """Source code written out as a literal (to be run from the file later): analysed as code,
+        its signals carrying a `written to a file` stage."""
+        if type(arg) is not ast.Constant or self.written_left <= 0:
+            return
+        value = arg.value
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if not isinstance(value, str) or len(value) < WRITTEN_MIN or not _CODE_WORDS.search(value):
+            return
+        self.written_left -= 1
+        stage = (DecodedStage("source code written to a file", preview(value)),)
+        scope.signals.extend(payload_signals(value, self.depth + 1, stage, node.lineno))
 
     def _file_write(self, node: ast.Call, name: str, scope: _ScopeState) -> None:
         if name.endswith((".write_text", ".write_bytes")):
@@ -452,6 +598,19 @@ class _Walker:
         ):
             self._signal(scope, cap.MAKE_EXECUTABLE, "os.chmod(..., +x)", node)
 
+    def _dup2(self, node: ast.Call, scope: _ScopeState) -> None:
+        """`os.dup2(s.fileno(), 0)`: a socket (or other object) wired onto stdin/stdout/stderr."""
+        source, target = node.args[0], node.args[1]
+        if (
+            type(source) is ast.Call
+            and type(source.func) is ast.Attribute
+            and source.func.attr == "fileno"
+            and type(source.func.value) is ast.Name
+            and type(target) is ast.Constant
+            and target.value in {0, 1, 2}
+        ):
+            self._signal(scope, cap.REVERSE_SHELL, f"os.dup2({source.func.value.id}.fileno(), {target.value})", node)
+
     def _spawn(self, node: ast.Call, name: str, scope: _ScopeState) -> None:
         target: ast.expr | None = None
         for kw in node.keywords:
@@ -467,12 +626,17 @@ class _Walker:
             self._signal(scope, cap.THREAD, f"{name or 'submit'}(lambda)", node)
             return
         callee = self._resolve(target)
+        if not callee and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Call):
+            made = self._resolve(target.value.func)  # `Thread(target=Grabber().main)`: a method of a new instance
+            callee = f"{made}.{target.attr}" if made in self.defined else ""
         if callee:
             scope.spawns.add(callee)
             self._signal(scope, cap.THREAD, f"{name or 'submit'}({callee})", node)
 
     def _process(self, node: ast.Call, name: str, scope: _ScopeState) -> None:
         self._signal(scope, cap.PROCESS, name, node)
+        if name == "os.startfile":  # ShellExecute: the program starts on its own, detached from Python
+            self._signal(scope, cap.DETACHED, name, node)
         for kw in node.keywords:
             value = kw.value
             if kw.arg == "start_new_session" and isinstance(value, ast.Constant) and value.value is True:
@@ -492,6 +656,8 @@ class _Walker:
         if text is not None and folded is not None:
             self._shell(text, folded.stages, node, scope)
         else:
+            if type(command) is ast.Name and command.id in scope.assigns:
+                command = scope.assigns[command.id]  # `cmd = "curl -F ... " + path; os.system(cmd)`
             partial = partial_text(command)
             if partial:
                 self._shell(partial, (), node, scope)

@@ -64,8 +64,12 @@ def sdist_root(view: ArtifactView) -> str:
     """`name-1.0/` when every member of an sdist sits under one directory, else ""."""
     if view.kind is not ArtifactKind.SDIST or not view.members:
         return ""
-    first = view.members[0].path.split("/", 1)[0]
-    if all(m.path.startswith(first + "/") for m in view.members):
+    # macOS tar adds AppleDouble `._name` files (metadata, never code) beside the tree, even at its top.
+    members = [m.path for m in view.members if not m.path.rsplit("/", 1)[-1].startswith("._")] or [
+        m.path for m in view.members
+    ]
+    first = members[0].split("/", 1)[0]
+    if all(p.startswith(first + "/") for p in members):
         return first + "/"
     return ""
 

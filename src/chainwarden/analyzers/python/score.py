@@ -21,7 +21,7 @@ from chainwarden.rules import Rule
 from chainwarden.rules import python as rules
 
 _AUTO = frozenset({Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT})
-_CONCEALING = frozenset({cap.PACKED, cap.HIDDEN_CODE, cap.DECODE_EXEC, cap.OBFUSCATED})
+_CONCEALING = frozenset({cap.PACKED, cap.HIDDEN_CODE, cap.DECODE_EXEC, cap.OBFUSCATED, cap.HIDDEN_BUILTIN})
 _MAX_CLOSURE = 2000
 _RAW_NETWORK = re.compile(r"^(?:socket\.|dig |nslookup |host |ping )")
 _WALLET = re.compile(r"wallet|exodus|electrum|metamask|nkbih")
@@ -30,6 +30,11 @@ _CALL_WORTHY = frozenset({*_CONCEALING, cap.REMOTE_CODE, cap.REVERSE_SHELL, cap.
 _FETCH = frozenset({cap.NETWORK, cap.SHELL_DOWNLOAD, cap.DOWNLOAD})
 _RUN = frozenset({cap.PROCESS, cap.MAKE_EXECUTABLE, cap.DYNAMIC_CODE})
 _BINARY = frozenset({cap.EXECUTABLE_FILE, cap.MAKE_EXECUTABLE, cap.SHELL_DOWNLOAD, cap.DOWNLOAD})
+#: What turns a download-and-run nobody triggers into a dropper: the file comes from a bare IP
+#: address, a paste site or a webhook host, or is started with its window hidden / detached.
+_DROPPER_TELLS = frozenset({cap.EXFIL_ENDPOINT, cap.DETACHED})
+#: The file run is an executable fetched or made runnable (not merely `curl` run to upload something).
+_DROPPED = frozenset({cap.EXECUTABLE_FILE, cap.MAKE_EXECUTABLE, cap.DOWNLOAD})
 _MAX_LISTED = 8
 C, H, M, L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
 INTERP, S, P, E, X = Trigger.INTERPRETER_START, Trigger.INSTALL, Trigger.IMPORT, Trigger.ENTRY_POINT, Trigger.CALL
@@ -85,9 +90,38 @@ def units(pkg: Package, reached: dict[Node, Reached]) -> list[Unit]:
     for node, scope in pkg.scopes.items():
         if node in covered or (node in reached and reached[node].trigger in _AUTO):
             continue
-        if any(s.kind in _CALL_WORTHY for s in scope.signals):
+        if len(scope.signals) < 3:  # noqa: PLR2004 - a dropper or credential upload takes three kinds at least
+            worthy = any(s.kind in _CALL_WORTHY for s in scope.signals)
+        else:
+            kinds = {s.kind for s in scope.signals}
+            worthy = bool(kinds & _CALL_WORTHY) or _drops(_tell_kinds(scope.signals))
+        if worthy:
             out.append(Unit(node, Trigger.CALL, tuple(_closure(pkg, node, set()))))
     return out
+
+
+def _tell_kinds(signals: tuple[Signal, ...] | list[Signal]) -> set[str]:
+    """Kinds of signals as dropper evidence: output sent to DEVNULL alone is not hiding (honest
+    tools silence the binaries they run); a hidden window, `start`, `&` or a new session is."""
+    return {s.kind for s in signals if s.kind != cap.DETACHED or not s.detail.endswith("=DEVNULL")}
+
+
+def _dropper(unit: Unit) -> bool:
+    """Whether one function of the unit fetches, names or makes an executable, runs it and shows a tell."""
+    by_node: dict[Node, list[Signal]] = {}
+    for h in unit.hits:
+        by_node.setdefault(h.node, []).append(h.signal)
+    return any(_fetches_and_runs(_tell_kinds(signals)) for signals in by_node.values())
+
+
+def _fetches_and_runs(kinds: set[str]) -> bool:
+    return bool(kinds & _FETCH and kinds & _RUN and kinds & _DROPPED and kinds & _DROPPER_TELLS)
+
+
+def _drops(kinds: set[str]) -> bool:
+    """One function that fetches, runs and names an executable, from a tell-tale host or hidden;
+    or one that names credential files and sends to a bare IP address or webhook host."""
+    return _fetches_and_runs(kinds) or bool(kinds & _FETCH and cap.SECRETS in kinds and cap.EXFIL_ENDPOINT in kinds)
 
 
 def _closure(pkg: Package, root: Node, covered: set[Node]) -> list[Hit]:
@@ -148,10 +182,17 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
         add(
             rules.DECODE_EXEC, _by_trigger(t, {INTERP: C, S: C, P: C, E: H, X: on_call}), (cap.DECODE_EXEC,), bump=False
         )
-    downloads_and_runs = network and unit.together(_FETCH, _RUN, _BINARY)
+    # fetch, save and run in one function; or a response saved to disk in one and a process run in the unit
+    downloads_and_runs = network and (
+        unit.together(_FETCH, _RUN, _BINARY) or (cap.PROCESS in k and unit.together(_FETCH, {cap.DOWNLOAD}))
+    )
     if cap.REMOTE_CODE in k or downloads_and_runs:
         tags = (cap.REMOTE_CODE,) if cap.REMOTE_CODE in k else (*sorted(network), cap.MAKE_EXECUTABLE, cap.PROCESS)
-        add(rules.REMOTE_CODE, _by_trigger(t, {INTERP: C, S: C, P: C, E: M, X: L}), tags, bump=False)
+        # An honest installer (a driver, a CLI tool) fetches from its vendor's site and shows its process;
+        # one that fetches from a bare IP or paste site, or starts the file hidden, is a dropper.
+        dropper = downloads_and_runs and _dropper(unit)
+        table: dict[Trigger, Severity | None] = {INTERP: C, S: C, P: C, E: H if dropper else M, X: H if dropper else L}
+        add(rules.REMOTE_CODE, _by_trigger(t, table), tags, bump=False)
     secrets = k & {cap.SECRETS, cap.ENV_DUMP, cap.STEALER_TARGET}
     if t in _AUTO and network and (secrets or ({cap.SECRETS_WEAK, cap.SYSTEM_INFO} <= k)):
         add(
@@ -164,6 +205,9 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
     elif network and cap.STEALER_TARGET in k and (cap.EXFIL_ENDPOINT in k or len(unit.stealer_categories()) >= 2):  # noqa: PLR2004
         # stealer code (browser + Discord + wallets, or posted to a webhook) even when only a call runs it
         add(rules.EXFILTRATION, H, (*sorted(network), cap.STEALER_TARGET), bump=False)
+    elif network and cap.SECRETS in k and cap.EXFIL_ENDPOINT in k and k & {cap.ARCHIVE, cap.ENCRYPT}:
+        # credential files packed up and sent to a bare IP address or webhook host, whoever calls it
+        add(rules.EXFILTRATION, H, (*sorted(network), cap.SECRETS, cap.EXFIL_ENDPOINT), bump=False)
     if cap.CHILD_INTERPRETER in k and t in _AUTO:
         detached = cap.DETACHED in k
         table = {INTERP: C, S: H if detached else L, P: H if detached else M, E: M if detached else None}
@@ -187,8 +231,12 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
         add(rules.THREAD_AT_IMPORT, H, tuple(sorted(threaded & {cap.PROCESS, cap.RUNTIME, cap.CHILD_INTERPRETER})))
     if cap.RUNTIME in k and t in _AUTO - {E}:
         add(rules.RUNTIME, H, (cap.RUNTIME,))
-    if (cap.OBFUSCATED in k or unit.together({cap.PACKED}, {cap.FILE_WRITE})) and t in _AUTO - {E}:
-        add(rules.PACKED, H, (cap.OBFUSCATED, cap.PACKED), bump=False)
+    obfuscated = k & {cap.OBFUSCATED, cap.HIDDEN_BUILTIN}
+    if (obfuscated or unit.together({cap.PACKED}, {cap.FILE_WRITE})) and t in _AUTO - {E}:
+        add(rules.PACKED, H, (cap.OBFUSCATED, cap.HIDDEN_BUILTIN, cap.PACKED), bump=False)
+    elif unit.together({cap.HIDDEN_BUILTIN}, {cap.DYNAMIC_CODE, cap.DECODE_EXEC}):
+        # `globals()["eval"](...)` feeding exec: written to hide what runs, whoever runs it
+        add(rules.PACKED, H, (cap.HIDDEN_BUILTIN, cap.DYNAMIC_CODE, cap.DECODE_EXEC), bump=False)
     elif cap.PACKED in k and t in _AUTO - {E}:
         add(rules.PACKED, M, (cap.PACKED,), bump=False)
     if cap.DYNAMIC_CODE in k and t in {INTERP, S}:
@@ -196,7 +244,9 @@ def judge_unit(unit: Unit) -> list[tuple[Rule, Severity, tuple[str, ...]]]:  # n
     if cap.HIDDEN_CODE in k and t in _AUTO:
         add(rules.HIDDEN_CODE, M, (cap.HIDDEN_CODE,), bump=False)
     if cap.REVERSE_SHELL in k and k & {cap.PROCESS, cap.NETWORK}:
-        add(rules.REVERSE_SHELL, C if t in _AUTO else M, (cap.REVERSE_SHELL,), bump=False)
+        # a connection wired onto a shell's stdin/stdout in one function is a remote shell whoever calls it
+        wired = unit.together({cap.REVERSE_SHELL}, {cap.NETWORK}, {cap.PROCESS})
+        add(rules.REVERSE_SHELL, C if t in _AUTO else H if wired else M, (cap.REVERSE_SHELL,), bump=False)
     return out
 
 
