@@ -116,7 +116,11 @@ class UpdateStats:
 
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        conn.execute("PRAGMA foreign_keys = OFF")
+    except sqlite3.Error:
+        conn.close()  # a corrupt file: report it without leaving the connection open
+        raise
     return conn
 
 

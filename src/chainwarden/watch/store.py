@@ -176,6 +176,7 @@ class Store:
     @classmethod
     def _open_sqlite(cls, url: str) -> Store:
         path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
+        conn: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
@@ -183,9 +184,15 @@ class Store:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
+            return cls._ready(conn, "sqlite", str(path))
         except (sqlite3.Error, OSError) as err:
+            if conn is not None:
+                conn.close()
             raise StoreError(f"{path}: cannot open the store: {err}") from err
-        return cls._ready(conn, "sqlite", str(path))
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
