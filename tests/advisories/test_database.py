@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import zipfile
@@ -99,7 +100,7 @@ def test_corrupt_database_is_detected_with_a_rebuild_hint(tmp_path):
 
 def test_database_of_another_schema_is_refused(tmp_path):
     path = tmp_path / "db.sqlite3"
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("CREATE TABLE meta (key TEXT, value TEXT)")
         conn.execute("INSERT INTO meta VALUES ('schema_version', '999')")
     conn.close()
@@ -124,7 +125,7 @@ def test_update_replaces_a_corrupt_database(tmp_path, mal_record):
 def test_stale_database_is_noted(tmp_path, mal_record):
     path = tmp_path / "db.sqlite3"
     update(path, read_dump(make_zip([mal_record])), "x")
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("UPDATE meta SET value = '2020-01-01T00:00:00+00:00' WHERE key = 'updated'")
     conn.close()
     result = OfflineService(path).lookup([Query("litellm", "1.82.8")])

@@ -4,6 +4,7 @@ hears about it within 60 s; a `kill -9` mid-scan loses nothing; repeats keep the
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
@@ -46,7 +47,7 @@ def _known_versions(db: Path) -> list[str]:
     if not db.exists():
         return []
     try:
-        with sqlite3.connect(db) as conn:
+        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
             rows = conn.execute("SELECT known_versions FROM packages WHERE name='quietpkg'").fetchall()
     except sqlite3.Error:
         return []
@@ -54,7 +55,7 @@ def _known_versions(db: Path) -> list[str]:
 
 
 def _release_state(db: Path) -> str:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
         rows = conn.execute("SELECT state FROM releases WHERE name='quietpkg' AND version='1.1'").fetchall()
     return rows[0][0] if rows else ""
 
