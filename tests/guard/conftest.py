@@ -1,7 +1,9 @@
 """Fixtures for the runtime guard: a throw-away venv holding litellm-style test distributions.
 
 Every payload is built in code, in tmp dirs; it only reads a fake key under a temporary HOME and
-connects to a listener these fixtures start on 127.0.0.2 (loopback).
+connects to a listener these fixtures start on 127.0.0.2 (loopback). `target_env` is `attack_env`
+built once per target interpreter (`guardkit.TARGETS`: this one, plus CPython 3.11-3.13 found on the
+machine), for the scenarios that must hold on every supported version.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from guardkit import (
     CODEGEN,
     DISTUTILS_PTH,
     EVIL_PTH,
+    MARSHALER,
     MINIHTTP,
     MPDEMO,
     PAYLOAD,
+    SUBINTERP,
     TAMPER,
+    TARGETS,
     Env,
     Listener,
     add_distribution,
@@ -30,12 +35,34 @@ from chainwarden.guard.baseline import render_baseline, scan_pth
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture(scope="session")
 def guard_env(tmp_path_factory: pytest.TempPathFactory) -> Env:
-    root = tmp_path_factory.mktemp("guardenv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+    return _make_env(tmp_path_factory.mktemp("guardenv"), sys.executable)
+
+
+@pytest.fixture(scope="session", params=TARGETS)
+def versioned_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Env:
+    """`guard_env` built with each target interpreter in turn (the test's id names the version)."""
+    if request.param == sys.executable:
+        env: Env = request.getfixturevalue("guard_env")
+        return env
+    return _make_env(tmp_path_factory.mktemp("guardenv"), request.param)
+
+
+@pytest.fixture
+def target_env(versioned_env: Env, listener: Listener, monkeypatch: pytest.MonkeyPatch) -> Env:
+    """`attack_env` for each target interpreter."""
+    monkeypatch.setenv("HOME", str(versioned_env.home))
+    monkeypatch.setenv("CW_TEST_PORT", str(listener.port))
+    monkeypatch.chdir(versioned_env.work)
+    return versioned_env
+
+
+def _make_env(root: Path, python: str) -> Env:
+    subprocess.run([python, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
     site = next((root / "venv").glob("lib/python3*/site-packages"))
     add_distribution(site, "setuptools", "69.0.0", {
         "distutils-precedence.pth": DISTUTILS_PTH,
@@ -49,6 +76,8 @@ def guard_env(tmp_path_factory: pytest.TempPathFactory) -> Env:
     add_distribution(site, "codegen_pkg", "0.1", {"codegen_pkg/__init__.py": CODEGEN})
     add_distribution(site, "minihttp", "0.1", {"minihttp/__init__.py": MINIHTTP})
     add_distribution(site, "mpdemo", "0.1", {"mpdemo/__init__.py": MPDEMO})
+    add_distribution(site, "marshaler", "0.1", {"marshaler/__init__.py": MARSHALER})
+    add_distribution(site, "subinterp", "0.1", {"subinterp/__init__.py": SUBINTERP})
     home = root / "home"
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "id_rsa").write_text("FAKE KEY FOR TESTS\n")

@@ -9,16 +9,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pytest
 
 from chainwarden.cli import main
-
-if TYPE_CHECKING:
-    import pytest
 
 PAYLOAD = '''
 import base64, json, os, socket, subprocess, sys, threading
@@ -117,6 +119,11 @@ def attempt(kind):
             r["frames"] = "ok"
         except PermissionError:
             r["frames"] = "blocked"
+        try:
+            sys._current_exceptions()  # other threads' exceptions in flight: their tracebacks reach frames
+            r["exceptions"] = "ok"
+        except PermissionError:
+            r["exceptions"] = "blocked"
     elif kind == "traceback":
         try:
             open(os.path.expanduser("~/.ssh/id_rsa"))
@@ -127,11 +134,19 @@ def attempt(kind):
                 tb = tb.tb_next
             r["leaked"] = sorted(n for n in names if n.startswith("_decide") or n in ("state", "packages"))
     elif kind == "thread_start":
-        wrapper = _thread.start_new_thread
-        cells = [c.cell_contents for c in (wrapper.__closure__ or ())]
-        original = next((c for c in cells if getattr(c, "__name__", "") == "start_new_thread" and c is not wrapper), None)
-        if original is not None:
-            _thread.start_new_thread = original
+        for name in ("start_new_thread", "start_joinable_thread"):  # the second is what threading uses on 3.13+
+            wrapper = getattr(_thread, name, None)
+            cells = [c.cell_contents for c in (getattr(wrapper, "__closure__", None) or ())]
+            original = next((c for c in cells if getattr(c, "__name__", "") == name and c is not wrapper), None)
+            if original is not None:
+                setattr(_thread, name, original)
+                r.setdefault("restored", []).append(name)
+        import threading
+        box = []
+        t = threading.Thread(target=lambda: box.append(_read()))
+        t.start()
+        t.join()
+        r["thread_read"] = box[0]
     elif kind == "audit_hook":
         sys.addaudithook(lambda *a: None)
     r["read"] = _read()
@@ -140,6 +155,8 @@ def attempt(kind):
 
 CODEGEN = """
 import base64, collections, dataclasses, json, typing
+# standard-library modules that build code at import on some version (enum, typing, dataclasses users)
+import argparse, asyncio, email.message, enum, http.client, inspect, logging, pathlib, string, types, unittest.mock
 
 @dataclasses.dataclass
 class Point:
@@ -147,6 +164,11 @@ class Point:
     y: "typing.Optional[int]" = None
 
 Pair = collections.namedtuple("Pair", "a b")
+
+
+@types.coroutine
+def _tick():  # a copy of this file's code with the coroutine flag: no new code
+    yield
 hints = typing.get_type_hints(Point)
 
 
@@ -165,6 +187,73 @@ import json, urllib.request
 def get(url):
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.read().decode()
+"""
+
+MARSHALER = """
+import _imp, json, marshal, sys, types
+import _frozen_importlib as bootstrap
+
+DATA = marshal.dumps((lambda: 1).__code__)
+
+
+def _try(fn):
+    try:
+        fn()
+        return "ok"
+    except PermissionError:
+        return "blocked"
+
+
+def _spec_module(name):
+    module = types.ModuleType("fake")
+    module.__spec__ = types.SimpleNamespace(name=name)
+    return module
+
+
+def _with(owner, name, value, fn):
+    saved = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        fn()
+    finally:
+        setattr(owner, name, saved)
+
+
+def run():
+    loader = bootstrap.FrozenImporter
+    r = {
+        # the interpreter's own frozen code, through the import system's loader (3.13 unmarshals it)
+        "frozen_get_code": _try(lambda: loader.get_code("os")),
+        # the package's own bytes: dynamic code, however it reaches marshal.loads
+        "own": _try(lambda: marshal.loads(DATA)),
+        "frames_removed": _try(lambda: bootstrap._call_with_frames_removed(marshal.loads, DATA)),
+        "patched_imp_exec": _try(lambda: _with(_imp, "get_frozen_object", marshal.loads,
+                                               lambda: loader.exec_module(_spec_module(DATA)))),
+        "fake_imp_exec": _try(lambda: _with(bootstrap, "_imp", types.SimpleNamespace(get_frozen_object=marshal.loads),
+                                            lambda: loader.exec_module(_spec_module(DATA)))),
+        "patched_imp_get_code": _try(lambda: _with(_imp, "is_frozen", lambda name: True, lambda: _with(
+            _imp, "get_frozen_object", marshal.loads, lambda: loader.get_code(DATA)))),
+    }
+    print("CWREPORT marshal " + json.dumps(r), flush=True)
+"""
+
+SUBINTERP = """
+import json, os, sys
+
+
+def run():
+    r = {"stage": "import"}
+    try:
+        m = __import__("_interpreters" if sys.version_info >= (3, 13) else "_xxsubinterpreters")
+        r["stage"] = "create"
+        i = m.create()
+        r["stage"] = "run"
+        # a subinterpreter has none of this interpreter's audit hooks: its open() would go unseen
+        m.run_string(i, "open(" + repr(os.path.expanduser("~/.ssh/id_rsa")) + ").read()")
+        r["result"] = "ok"
+    except (PermissionError, RuntimeError):  # a refused creation surfaces as "interpreter creation failed"
+        r["result"] = "blocked"
+    print("CWREPORT subinterp " + json.dumps(r), flush=True)
 """
 
 MPDEMO = """
@@ -257,3 +346,44 @@ def events(log: Path) -> list[dict[str, object]]:
 def write(path: Path, text: str) -> Path:
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+#: The CPython versions the guard supports as target interpreters (3.11, 3.12, 3.13).
+SUPPORTED_MINORS = range(11, 14)
+PROBE = "import sys; print('%d.%d' % sys.version_info[:2], sys.implementation.name, sys.executable)"
+
+
+def _other_pythons() -> list[tuple[str, str]]:
+    """(version, real path) of the other supported CPythons on this machine, for the versioned scenarios.
+
+    `CHAINWARDEN_TEST_PYTHONS` (paths separated by `os.pathsep`) overrides the search of `PATH` and pyenv.
+    A machine without them just runs the scenarios under the interpreter running the tests.
+    """
+    given = os.environ.get("CHAINWARDEN_TEST_PYTHONS")
+    if given is not None:
+        candidates = [p for p in given.split(os.pathsep) if p]
+    else:
+        pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+        candidates = []
+        for minor in SUPPORTED_MINORS:
+            if minor == sys.version_info[1]:
+                continue
+            found = sorted(str(p) for p in pyenv.glob(f"3.{minor}.*/bin/python3.{minor}"))[-1:]
+            candidates += found or [p for p in [shutil.which(f"python3.{minor}")] if p]
+    own = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    found_versions: dict[str, str] = {}
+    for exe in candidates:
+        try:
+            done = subprocess.run([exe, "-S", "-c", PROBE], capture_output=True, text=True, timeout=20, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        words = done.stdout.split(maxsplit=2)
+        if done.returncode == 0 and len(words) == 3 and words[1] == "cpython" and words[0] != own and \
+                words[0].startswith("3.") and int(words[0][2:]) in SUPPORTED_MINORS:
+            found_versions.setdefault(words[0], words[2].strip())
+    return sorted(found_versions.items(), key=lambda v: tuple(map(int, v[0].split("."))))
+
+
+#: The target interpreters of the versioned scenarios: the one running the tests, then any others found.
+TARGETS = [pytest.param(sys.executable, id=f"py{sys.version_info[0]}.{sys.version_info[1]}"),
+           *(pytest.param(exe, id=f"py{version}") for version, exe in _other_pythons())]

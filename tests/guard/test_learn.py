@@ -44,13 +44,13 @@ print("CWREPORT http " + json.dumps({"body": minihttp.get(sys.argv[1])}), flush=
 """
 
 
-def test_learned_policy_passes_in_enforce_and_blocks_a_new_host(attack_env: Env, http_server: int, tmp_path: Path,
+def test_learned_policy_passes_in_enforce_and_blocks_a_new_host(target_env: Env, http_server: int, tmp_path: Path,
                                                                 capfd: pytest.CaptureFixture[str]) -> None:
     app = write(tmp_path / "client.py", APP)
     policy = tmp_path / "policy.toml"
     url = f"http://localhost:{http_server}/"
-    code, out, _err = attack_env.run(capfd, "--mode", "learn", "--policy", str(policy), "--baseline",
-                                     str(attack_env.baseline), program=[str(app), url])
+    code, out, _err = target_env.run(capfd, "--mode", "learn", "--policy", str(policy), "--baseline",
+                                     str(target_env.baseline), program=[str(app), url])
     assert code == 0
     assert reports(out)["http"] == {"body": "hello from loopback"}
     learned = load_policy_file(policy)
@@ -58,12 +58,12 @@ def test_learned_policy_passes_in_enforce_and_blocks_a_new_host(attack_env: Env,
     assert learned.packages["minihttp"].read == ()
     assert not learned.packages["minihttp"].dynamic_code
 
-    code, out, _err = attack_env.run(capfd, "--policy", str(policy), "--baseline", str(attack_env.baseline),
+    code, out, _err = target_env.run(capfd, "--policy", str(policy), "--baseline", str(target_env.baseline),
                                      program=[str(app), url])
     assert code == 0
     assert reports(out)["http"] == {"body": "hello from loopback"}
 
-    code, out, err = attack_env.run(capfd, "--policy", str(policy), "--baseline", str(attack_env.baseline),
+    code, out, err = target_env.run(capfd, "--policy", str(policy), "--baseline", str(target_env.baseline),
                                     program=[str(app), f"http://127.0.0.3:{http_server}/"])
     assert code == 1
     assert "http" not in reports(out)

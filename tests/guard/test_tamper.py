@@ -51,10 +51,24 @@ def test_gc_and_frame_introspection_are_refused(attack_env: Env, tmp_path: Path,
     assert result["referrers"] == "blocked"
     result, logged = _attempt(attack_env, "frames", tmp_path, capfd)
     assert result["frames"] == "blocked"
+    assert result["exceptions"] == "blocked"
     assert any(e["capability"] == "introspect" and e["package"] == "tamperer" for e in logged)
 
 
-def test_refusal_traceback_does_not_lead_to_guard_state(attack_env: Env, tmp_path: Path,
-                                                        capfd: pytest.CaptureFixture[str]) -> None:
-    result, _logged = _attempt(attack_env, "traceback", tmp_path, capfd)
+def test_thread_start_restore_is_refused_and_logged_on_every_version(target_env: Env, tmp_path: Path,
+                                                                     capfd: pytest.CaptureFixture[str]) -> None:
+    # 3.13's threading starts threads through _thread.start_joinable_thread: the guard wraps both
+    result, logged = _attempt(target_env, "thread_start", tmp_path, capfd)
+    assert result["restored"]  # the attempt found a wrapper to undo
+    assert result["read"] == "blocked"
+    assert result["thread_read"] == "blocked"
+    assert [e["target"] for e in logged if e["event"] == "chainwarden.tamper"] == ["thread-start-restored"]
+    reads = [e for e in logged if e["capability"] == "read" and e["decision"] == "denied"]
+    assert [e["package"] for e in reads] == ["tamperer", "tamperer"]
+
+
+def test_refusal_traceback_does_not_lead_to_guard_state_on_every_version(target_env: Env, tmp_path: Path,
+                                                                         capfd: pytest.CaptureFixture[str]) -> None:
+    # 3.13's frame.f_locals is a live proxy (PEP 667): the hook's frame must still hold nothing of the guard
+    result, _logged = _attempt(target_env, "traceback", tmp_path, capfd)
     assert result["leaked"] == []

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from typing import TYPE_CHECKING
 
-from guardkit import DISTUTILS_PTH, EVIL_PTH, PAYLOAD, add_distribution, events, reports
+import pytest
+from guardkit import DISTUTILS_PTH, EVIL_PTH, PAYLOAD, TARGETS, add_distribution, events, reports
 
 from chainwarden.cli import main
 from chainwarden.guard.baseline import GUARD_PTH
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    import pytest
 
 
 def _site(tmp_path: Path) -> Path:
@@ -51,8 +49,10 @@ def test_verify_reports_bad_baseline(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "needs name, sha256 and lines" in capsys.readouterr().err
 
 
-def test_guard_install_bootstrap_guards_plain_interpreter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+@pytest.mark.parametrize("python", TARGETS)
+def test_guard_install_bootstrap_guards_plain_interpreter(python: str, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    subprocess.run([python, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
     site = next((tmp_path / "venv").glob("lib/python3*/site-packages"))
     add_distribution(site, "setuptools", "69.0.0", {
         "distutils-precedence.pth": DISTUTILS_PTH,
@@ -91,3 +91,12 @@ def test_guard_install_bootstrap_guards_plain_interpreter(tmp_path: Path, capsys
 
     assert main(["guard", "uninstall", "--env", str(tmp_path / "venv")]) == 0
     assert not (site / GUARD_PTH).exists()
+
+
+def test_pth_line_behind_a_bom_counts_as_executable(tmp_path: Path) -> None:
+    # Python 3.13's site decodes .pth files as utf-8-sig and runs such a line; 3.11/3.12 do not
+    from chainwarden.guard.baseline import line_hash, scan_pth
+
+    (tmp_path / "bom.pth").write_bytes(b"\xef\xbb\xbfimport os; os.getpid()\r\n./lib\n")
+    [pth] = scan_pth(tmp_path)
+    assert pth.exec_lines == (line_hash("import os; os.getpid()"),)

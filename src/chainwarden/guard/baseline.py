@@ -71,7 +71,8 @@ def scan_pth(site_dir: Path) -> list[PthFile]:
     out: list[PthFile] = []
     for path in sorted(site_dir.glob("*.pth")):
         data = path.read_bytes()
-        text = data.decode("utf-8", "surrogateescape")
+        # Python 3.13's `site` decodes with utf-8-sig, so a line behind a BOM runs there: count it too
+        text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
         out.append(PthFile(path.name, path, hashlib.sha256(data).hexdigest(), table.get(path.name, ""),
                            tuple(line_hash(line) for line in executable_lines(text))))
     return out

@@ -123,21 +123,32 @@ def _take_origin(guard_dir: str, args: list[str]) -> str:
     return origin or APP
 
 
-def _field_getter(index: int) -> Callable[[tuple[Any, ...]], Any]:
-    def get(self: tuple[Any, ...]) -> Any:
-        return tuple.__getitem__(self, index)
-
-    return get
-
-
 def _fixed_flags() -> Any:
-    """`sys.flags` as it would be without our `-S`, so multiprocessing children keep `site`."""
+    """`sys.flags` as it would be without our `-S`, so multiprocessing children keep `site`.
+
+    The fields are C descriptors (what `namedtuple` uses): the import system reads `sys.flags.verbose`
+    and `sys.flags.optimize` several times per module, and a Python property there costs ~1% of an import.
+    """
+    try:
+        from _collections import _tuplegetter  # type: ignore[import-not-found]  # noqa: PLC0415 - builtin, C
+    except ImportError:  # another implementation: the same through `operator` (slower, still no Python frame)
+        from operator import itemgetter  # noqa: PLC0415
+
+        def _tuplegetter(index: int, doc: str) -> Any:  # noqa: ARG001
+            return property(itemgetter(index))
+
     names = type(sys.flags).__match_args__
     values = tuple(0 if n == "no_site" else getattr(sys.flags, n) for n in names)
-    ns: dict[str, Any] = {"__slots__": (), "__repr__": lambda s: "sys.flags(" + ", ".join(
+    ns: dict[str, Any] = {"__slots__": (), "__match_args__": names, "__repr__": lambda s: "sys.flags(" + ", ".join(
         f"{n}={v!r}" for n, v in zip(names, s, strict=True)) + ")"}
     for i, n in enumerate(names):
-        ns[n] = property(_field_getter(i))
+        ns[n] = _tuplegetter(i, n)
+    # fields outside the tuple (3.13's `gil`): constants for the life of the process
+    fields = type(sys.flags).__dict__
+    kind = type(fields[names[0]]) if names and names[0] in fields else None  # member_descriptor in CPython
+    for n, v in fields.items():
+        if kind is not None and type(v) is kind and n not in ns:
+            ns[n] = getattr(sys.flags, n)
     for attr in ("n_fields", "n_sequence_fields", "n_unnamed_fields"):
         ns[attr] = getattr(type(sys.flags), attr, len(names))
     return type("flags", (tuple,), ns)(values)
@@ -146,7 +157,8 @@ def _fixed_flags() -> Any:
 def boot(guard_dir: str) -> None:
     """Entry point of the `-c` bootstrap: install the hook, run `site`, then run the program."""
     if sys.version_info < (3, 11):
-        raise SystemExit("chainwarden guard: the target interpreter must be Python 3.11 or newer")
+        sys.stderr.write("chainwarden guard: the target interpreter must be Python 3.11 or newer\n")
+        raise SystemExit(2)  # an error, like a bad policy: the program did not run
     argv = sys.argv[1:]
     if argv[:1] == [MARK]:
         no_site, origin, rest = argv[1] == "1", argv[2], argv[3:]
@@ -272,4 +284,24 @@ def install(config: dict[str, Any], *, origin: str, guard_file: str) -> None:
     threading = sys.modules.get("threading")
     if threading is not None:
         setattr(threading, "_start_new_thread", start_new_thread)  # noqa: B010 - private, so untyped
+    orig_joinable = getattr(_thread, "start_joinable_thread", None)
+    if orig_joinable is not None:  # 3.13+: what `threading.Thread.start` calls instead of start_new_thread
+
+        def start_joinable_thread(function: Callable[[], object], *args: Any, **kwargs: Any) -> Any:
+            token = object()
+            audit("chainwarden.thread_start", token)
+
+            def run() -> Any:
+                audit("chainwarden.thread_begin", token, ident())
+                try:
+                    return function()
+                finally:
+                    audit("chainwarden.thread_end", ident())
+
+            return orig_joinable(run, *args, **kwargs)
+
+        wrap_thread_start(start_joinable_thread)
+        setattr(_thread, "start_joinable_thread", start_joinable_thread)  # noqa: B010 - absent before 3.13
+        if threading is not None:
+            setattr(threading, "_start_joinable_thread", start_joinable_thread)  # noqa: B010
     del hook, wrap_thread_start
