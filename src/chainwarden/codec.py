@@ -60,6 +60,8 @@ def _hints(cls: type) -> dict[str, Any]:
 
 Decoder = Callable[[JSON], Any]
 _DECODERS: dict[Any, Decoder] = {}
+#: Decoders that only check an exact type (str, int, bool, None): callers check inline instead.
+_EXACT: dict[Decoder, type] = {}
 
 
 def from_jsonable(tp: type[T], data: JSON) -> T:
@@ -125,6 +127,7 @@ def _build(tp: Any) -> Decoder:  # noqa: ANN401, C901, PLR0911 - one branch per 
                 return data
             raise _fail(tp, data)
 
+        _EXACT[exact_decoder] = exact
         return exact_decoder
     msg = f"cannot decode into {tp}"
     raise TypeError(msg)
@@ -151,10 +154,17 @@ def _build_tuple(tp: Any, args: tuple[Any, ...]) -> Decoder:  # noqa: ANN401
     if len(args) == 2 and args[1] is Ellipsis:  # noqa: PLR2004 - tuple[X, ...]
         item = _decoder(args[0])
 
+        exact = _EXACT.get(item)
+
         def var_tuple(data: JSON) -> Any:  # noqa: ANN401
-            if not isinstance(data, list):
+            if type(data) is not list:
                 raise _fail(tp, data)
-            return tuple(item(v) for v in data)
+            if exact is not None:  # tuple[str, ...] and the like: check, then copy at C speed
+                for v in data:
+                    if type(v) is not exact:
+                        raise _fail(tp, data)
+                return tuple(data)
+            return tuple(map(item, data))
 
         return var_tuple
     items = [_decoder(a) for a in args]
@@ -171,13 +181,25 @@ def _build_dataclass(cls: type) -> Decoder:
     hints = _hints(cls)
     fields = [(f.name, f) for f in dataclasses.fields(cls)]
     # decoders of the fields are resolved lazily: dataclasses may refer to themselves
-    resolved: list[tuple[str, Decoder]] = []
+    resolved: list[tuple[str, Decoder, type | None]] = []
 
     def dataclass_decoder(data: JSON) -> Any:  # noqa: ANN401
-        if not isinstance(data, dict):
+        if type(data) is not dict:
             raise _fail(cls, data)
         if not resolved:
-            resolved.extend((name, _decoder(hints[name])) for name, _ in fields)
-        return cls(**{name: dec(data[name]) for name, dec in resolved if name in data})
+            for name, _ in fields:
+                decoder = _decoder(hints[name])
+                resolved.append((name, decoder, _EXACT.get(decoder)))
+        kwargs = {}
+        for name, dec, exact in resolved:
+            if name in data:
+                value = data[name]
+                if exact is None:
+                    kwargs[name] = dec(value)
+                elif type(value) is exact:  # plain fields: checked here, no call
+                    kwargs[name] = value
+                else:
+                    raise _fail(cls, data)
+        return cls(**kwargs)
 
     return dataclass_decoder
