@@ -55,10 +55,15 @@ def versioned_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 @pytest.fixture
 def target_env(versioned_env: Env, listener: Listener, monkeypatch: pytest.MonkeyPatch) -> Env:
     """`attack_env` for each target interpreter."""
-    monkeypatch.setenv("HOME", str(versioned_env.home))
+    return _enter(versioned_env, listener, monkeypatch)
+
+
+def _enter(env: Env, listener: Listener, monkeypatch: pytest.MonkeyPatch) -> Env:
+    """Run in `env`: its fake HOME (with ~/.ssh/id_rsa), its work directory, the listener's port."""
+    monkeypatch.setenv("HOME", str(env.home))
     monkeypatch.setenv("CW_TEST_PORT", str(listener.port))
-    monkeypatch.chdir(versioned_env.work)
-    return versioned_env
+    monkeypatch.chdir(env.work)
+    return env
 
 
 def _make_env(root: Path, python: str) -> Env:
@@ -101,9 +106,6 @@ def listener() -> Iterator[Listener]:
 
 @pytest.fixture
 def attack_env(guard_env: Env, listener: Listener, monkeypatch: pytest.MonkeyPatch) -> Env:
-    monkeypatch.setenv("HOME", str(guard_env.home))
-    monkeypatch.setenv("CW_TEST_PORT", str(listener.port))
-    monkeypatch.chdir(guard_env.work)
-    return guard_env
+    return _enter(guard_env, listener, monkeypatch)
 
 
