@@ -170,7 +170,6 @@ class Scanner:
         self._pool: cf.ProcessPoolExecutor | None = None
         self._inline = _InlineExecutor()
         self._custom = analyzers is not None
-        self._result_version = _result_version(self.analyzers)
 
     def __enter__(self) -> Scanner:
         return self
@@ -263,7 +262,7 @@ class Scanner:
         t0 = time.perf_counter()
         members = tuple(artifact.members())
         view = ArtifactView(ref=artifact.ref, kind=artifact.ref.kind, metadata=artifact.metadata, members=members)
-        result_key = "" if self._custom else artifact.result_key
+        result_key = "" if self._custom or not self.options.use_cache else artifact.result_key
         if result_key:
             cached = self._cached_result(result_key)
             if cached is not None:
@@ -331,8 +330,11 @@ class Scanner:
             result_key=result_key,
         )
 
+    def _results_version(self) -> str:
+        return _result_version(tuple((a.name, a.version) for a in self.analyzers))
+
     def _cached_result(self, key: str) -> ArtifactResult | None:
-        text = self.cache.get_many(_RESULTS, self._result_version, [_digest(key)]).get(_digest(key))
+        text = self.cache.get_many(_RESULTS, self._results_version(), [_digest(key)]).get(_digest(key))
         if text is None:
             return None
         try:
@@ -407,7 +409,7 @@ class Scanner:
         )
         if prep.result_key and not any(f.rule_id == ANALYZER_ERROR.id for f in findings):
             text = json.dumps(codec.to_jsonable(result), separators=(",", ":"))
-            self.cache.put_many(_RESULTS, self._result_version, {_digest(prep.result_key): text})
+            self.cache.put_many(_RESULTS, self._results_version(), {_digest(prep.result_key): text})
         return result
 
     def _from_cache(self, prep: _Prepared, cached: ArtifactResult, done: int) -> ArtifactResult:
@@ -497,10 +499,10 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _result_version(analyzers: Sequence[Analyzer[Any]]) -> str:
-    """Results are reused only by the very same code: the analyzers in use and a digest of every
-    source file of chainwarden itself (a judge or rule change needs no version bump to count)."""
-    parts = [__version__, *(f"{a.name}={a.version}" for a in analyzers), _code_digest()]
+def _result_version(analyzers: tuple[tuple[str, str], ...]) -> str:
+    """Results are reused only by the very same code: the analyzers in use (name, version) and a
+    digest of every source file of chainwarden itself (a judge or rule change needs no version bump)."""
+    parts = [__version__, *(f"{name}={version}" for name, version in analyzers), _code_digest()]
     return _digest("\n".join(parts))
 
 

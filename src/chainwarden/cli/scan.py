@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chainwarden.artifact import ArtifactError
 from chainwarden.cli.common import IO, add_output_arguments, emit, policy_from_args
 from chainwarden.cli.exit_codes import ExitCode
 from chainwarden.cli.progress import ProgressBar
 from chainwarden.engine import Scanner, ScanOptions
+from chainwarden.sources import source_for
 
 if TYPE_CHECKING:
     import argparse
@@ -54,8 +56,8 @@ def run(args: argparse.Namespace, io: IO) -> int:
         offline=args.offline,
         progress=bar.update,
     )
-    # NAME==VERSION targets are the ones that are not paths; only they get diffs and index signals.
-    from_index = any(not Path(target).exists() for target in args.targets)
+    # Only NAME==VERSION targets (the index source's) get diffs and index signals.
+    from_index = any(_names_a_release(target) for target in args.targets)
     with Scanner(options) as scanner:
         report = scanner.scan(args.targets)
         if from_index and not args.no_diff:
@@ -74,3 +76,10 @@ def run(args: argparse.Namespace, io: IO) -> int:
             io.error(error)
         return ExitCode.ERROR
     return ExitCode.BLOCKED if verdict.blocked else ExitCode.CLEAN
+
+
+def _names_a_release(target: str) -> bool:
+    try:
+        return source_for(target).name == "index"
+    except ArtifactError:
+        return False  # the scan reports it
