@@ -3,12 +3,16 @@ with `.venv/bin/python bench/<script>.py`; this module sits beside them on `sys.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import importlib.util
+import multiprocessing
 import os
 import platform
 import re
 import shlex
 import sys
+import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -35,6 +39,41 @@ def machine() -> str:
     return (
         f"{os.cpu_count()} cores{mem}, {platform.system()} {platform.machine()}, "
         f"{platform.python_implementation()} {platform.python_version()}"
+    )
+
+
+#: Standard-library modules parsed by `cpu_check`: the same bytes on every run of this Python.
+_CHECK_MODULES = ("typing", "argparse", "inspect", "dataclasses", "pathlib", "email.message", "json.decoder")
+
+
+def _parse_seconds(rounds: int = 4) -> float:
+    sources = []
+    for name in _CHECK_MODULES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            sources.append(Path(spec.origin).read_bytes())
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for source in sources:
+            ast.parse(source)
+    return time.perf_counter() - started
+
+
+def cpu_check() -> tuple[float, float]:
+    """How fast this (shared, virtual) machine is right now: seconds for the same parsing work
+    alone, then in each of two processes at once. Numbers taken at different times compare
+    only through these."""
+    alone = min(_parse_seconds() for _ in range(3))
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pair = min(max(pool.map(_parse_seconds, [4, 4], chunksize=1)) for _ in range(3))
+    return alone, pair
+
+
+def cpu_note(before: tuple[float, float], after: tuple[float, float]) -> str:
+    return (
+        f"CPU check (`ast.parse` of {len(_CHECK_MODULES)} standard-library modules, best of 3; "
+        f"alone / each of two at once): {before[0]:.2f} / {before[1]:.2f} s before the runs, "
+        f"{after[0]:.2f} / {after[1]:.2f} s after."
     )
 
 

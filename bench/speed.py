@@ -24,7 +24,19 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _common import BENIGN, DATA, OUT, benign_files, command_line, machine, now, table, write_section
+from _common import (
+    BENIGN,
+    DATA,
+    OUT,
+    benign_files,
+    command_line,
+    cpu_check,
+    cpu_note,
+    machine,
+    now,
+    table,
+    write_section,
+)
 from chainwarden.engine import Scanner, ScanOptions
 
 if TYPE_CHECKING:
@@ -82,12 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = now()
     load = os.getloadavg()[0]
+    check = cpu_check()
     OUT.mkdir(parents=True, exist_ok=True)
     cache = Path(tempfile.mkdtemp(prefix="speed-cache-", dir=OUT))
     rows: list[list[str]] = []
     if args.singles_only:
         singles = time_singles(targets + big_files(), args.jobs, args.repeat, tuple(args.singles.split(",")))
-        body = singles_section(singles, args, started, load)
+        body = singles_section(singles, args, started, load, (check, cpu_check()))
         print(body)
         if args.write_docs:
             write_section("speed-singles", body)
@@ -129,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"Analyzers: {analyzers}. Targets: {len(targets)} files from `bench/_data/benign/` "
                 f"({', '.join(kinds)}), `--jobs {args.jobs}`. Content MB = bytes read from the archives "
                 f"for analysis. Load average when the run started: {load:.1f} on {os.cpu_count()} cores "
-                "(other work on the machine slows every number here)."
+                "(other work on the machine slows every number here).  \n"
+                f"{cpu_note(check, cpu_check())}"
             ),
             table(head, rows),
             (
@@ -143,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_docs:
         write_section("speed", body)
         if singles:
-            write_section("speed-singles", singles_section(singles, args, started, load))
+            write_section("speed-singles", singles_section(singles, args, started, load, (check, cpu_check())))
     return 0
 
 
@@ -214,7 +228,13 @@ def time_singles(targets: list[Path], jobs: int, repeat: int, prefixes: tuple[st
     return rows
 
 
-def singles_section(rows: list[list[str]], args: argparse.Namespace, started: str, load: float) -> str:
+def singles_section(
+    rows: list[list[str]],
+    args: argparse.Namespace,
+    started: str,
+    load: float,
+    checks: tuple[tuple[float, float], tuple[float, float]],
+) -> str:
     head = ["wheel", "MB", "`chainwarden scan` wall s (min / median)", "scan s in report (min / median)"]
     return "\n\n".join(
         [
@@ -225,7 +245,8 @@ def singles_section(rows: list[list[str]], args: argparse.Namespace, started: st
                 "through the real command line (`python -m chainwarden scan WHEEL --format json`), with "
                 "chainwarden's bytecode compiled first as an installation has it: the wall column includes "
                 "interpreter start and imports; the report column is the scan itself. "
-                f"Load average when the run started: {load:.1f} on {os.cpu_count()} cores."
+                f"Load average when the run started: {load:.1f} on {os.cpu_count()} cores.  \n"
+                f"{cpu_note(*checks)}"
             ),
             table([*head, "findings", "blocked"], rows),
         ]

@@ -295,8 +295,14 @@ class Scanner:
         size = 0
         sizes = {m.path: m.size for m in members}
         known_unscanned = {u.path for u in unscanned}
-        # Largest files first: the last batches are small, so the workers finish together.
-        for path in sorted(wanted, key=lambda p: -sizes.get(p, 0)):
+
+        # Files for the workers first, so they start at once; files only inline analyzers read
+        # (a few header bytes) after, while the workers are busy. Largest first among each: the
+        # last batches are small, so the workers finish together.
+        def order(path: str) -> tuple[bool, int]:
+            return all(a.inline for a in wanted[path]), -sizes.get(path, 0)
+
+        for path in sorted(wanted, key=order):
             analyzers = wanted[path]
             try:
                 data, sha = artifact.read_hashed(path)
@@ -349,25 +355,26 @@ class Scanner:
         label = prep.view.label
         findings: list[Finding] = list(prep.problems)
         errors_by_analyzer: dict[str, dict[str, str]] = {}
-        fresh: dict[str, dict[str, str]] = {}
         types = {a.name: a.facts_type for a in self.analyzers}
         # sha -> decoded facts, or the reason they are unreadable; decoded as batches come back,
         # while the workers are still busy with the rest.
         decoded: dict[str, dict[str, Any]] = {a.name: {} for a in self.analyzers}
         by_future = {future: name for name, future in prep.futures}
+        versions = {a.name: a.version for a in self.analyzers}
         for future in cf.as_completed(by_future):
             name = by_future[future]
+            fresh: dict[str, str] = {}
             for sha, text, error in future.result():
                 if text is None:
                     errors_by_analyzer.setdefault(name, {})[sha] = error
                 else:
-                    fresh.setdefault(name, {})[sha] = text
+                    fresh[sha] = text
                     decoded[name][sha] = _decode(types[name], text)
+            # Cached batch by batch while the workers are busy, not all at the end.
+            self.cache.put_many(name, versions[name], fresh)
         analyzed = 0
         for analyzer in self.analyzers:
             name = analyzer.name
-            new = fresh.get(name, {})
-            self.cache.put_many(name, analyzer.version, new)
             known = decoded[name]
             for sha, text in prep.cached.get(name, {}).items():
                 if sha not in known:
@@ -472,8 +479,8 @@ class _Feed:
         batch = [(sha, data) for sha, data in waiting.items() if sha not in got]
         if not batch:
             return
-        if self.executor is self.inline:
-            future = self.executor.submit(_extract_with, analyzer, batch)
+        if self.executor is self.inline or analyzer.inline:
+            future = self.inline.submit(_extract_with, analyzer, batch)
         else:
             future = self.executor.submit(_extract_batch, name, batch)
         self.futures.append((name, future))
@@ -527,10 +534,14 @@ def _start_method() -> str:
 
 
 def _large_target(target: str) -> bool:
-    """Worth starting workers for before opening it: a big archive, a directory or an environment."""
+    """Worth starting workers for before opening it: a directory or an environment (never
+    result-cached), or a big archive when workers are slow to start (a fork server). A forked
+    worker is ready at once, so then a big archive first checks for its cached result."""
     try:
         path = Path(target)
-        return path.is_dir() or path.stat().st_size >= _WARM_ARCHIVE_BYTES
+        if path.is_dir():
+            return True
+        return path.stat().st_size >= _WARM_ARCHIVE_BYTES and _start_method() != "fork"
     except (OSError, ValueError):
         return False
 

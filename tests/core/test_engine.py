@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import pytest
 
+from chainwarden import engine
 from chainwarden.analyzers.base import Analyzer, ArtifactView
 from chainwarden.engine import Scanner, ScanOptions
 from chainwarden.models import Finding, Location, Member, Severity
@@ -152,3 +153,24 @@ def test_worker_pool_gives_the_same_findings_as_in_process(tmp_path: Path, other
     ]
     assert any(f.location.path.endswith("beacon.py") and f.severity >= Severity.HIGH for f in got.findings)
     assert got.results[0].stats.analyzed_files == expected.results[0].stats.analyzed_files
+
+
+def test_header_only_analyzers_read_in_process_not_in_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Native files are identified by a few header bytes: they stay in this process (copying
+    whole files to a worker cost more than the work), while Python files go to the workers."""
+    root = _package_with_payload(tmp_path)
+    (root / "pkg" / "_speedups.so").write_bytes(b"\x7fELF\x02\x01\x01" + b"\x00" * 2000)
+    in_process: list[str] = []
+    real = engine._extract_with
+
+    def spy(analyzer: Analyzer[object], items: list[tuple[str, bytes]]) -> list[tuple[str, str | None, str]]:
+        in_process.append(analyzer.name)
+        return real(analyzer, items)
+
+    monkeypatch.setattr(engine, "_extract_with", spy)
+    with Scanner(ScanOptions(jobs=2, use_cache=False, pool_min_bytes=0)) as scanner:
+        report = scanner.scan([str(root)])
+        assert scanner._pool is not None
+    assert "native" in in_process
+    assert "python" not in in_process  # parsed by the workers
+    assert any(f.location.path.endswith("_speedups.so") for f in report.findings)

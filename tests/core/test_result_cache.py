@@ -114,3 +114,19 @@ def test_only_local_archives_are_cacheable(tmp_path: Path) -> None:
     (tmp_path / "tree").mkdir()
     (directory,) = source_for(str(tmp_path / "tree")).open(str(tmp_path / "tree"), options)
     assert directory.result_key == ""
+
+
+def test_cached_result_of_a_big_wheel_starts_no_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forked worker is ready at once, so a big archive first looks for its cached result;
+    a re-scan that finds one forks nothing."""
+    monkeypatch.setattr(engine, "_start_method", lambda: "fork")
+    monkeypatch.setattr(engine, "_WARM_ARCHIVE_BYTES", 1)  # any wheel counts as big
+    wheel = _wheel(tmp_path)
+    options = ScanOptions(jobs=2, cache_dir=tmp_path / "cache", pool_min_bytes=0)
+    with Scanner(options) as first:
+        first.scan([str(wheel)])
+        assert first._pool is not None  # the cold scan used workers
+    with Scanner(options) as second:
+        report = second.scan([str(wheel)])
+        assert second._pool is None
+    assert report.results[0].stats.cache_hits == report.results[0].stats.analyzed_files > 0

@@ -323,7 +323,15 @@ class Env:
     work: Path
 
     def run(self, capfd: pytest.CaptureFixture[str], *args: str, program: list[str]) -> tuple[int, str, str]:
-        code = main(["run", *args, "--", str(self.python), *program])
+        # Unbuffered, `print` is two writes (text, then newline), so the report lines of processes
+        # that start together (a spawned child and multiprocessing's resource tracker both run the
+        # .pth files) can interleave; buffered, each flushed line is one write.
+        unbuffered = os.environ.pop("PYTHONUNBUFFERED", None)
+        try:
+            code = main(["run", *args, "--", str(self.python), *program])
+        finally:
+            if unbuffered is not None:
+                os.environ["PYTHONUNBUFFERED"] = unbuffered
         out, err = capfd.readouterr()
         return code, out, err
 

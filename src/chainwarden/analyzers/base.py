@@ -55,6 +55,9 @@ class Analyzer(abc.ABC, Generic[FactsT]):
     facts_type: ClassVar[type[Any]]
     #: Files larger than this are not given to `extract` (reported unscanned instead).
     max_bytes: ClassVar[int] = 32 * 1024 * 1024
+    #: `extract` only reads a few header bytes: it runs in the scanning process, because
+    #: copying whole files to a worker would cost more than the work.
+    inline: ClassVar[bool] = False
 
     @abc.abstractmethod
     def select(self, member: Member, view: ArtifactView) -> bool:

@@ -261,6 +261,7 @@ class NativeAnalyzer(Analyzer[NativeFacts]):
     version: ClassVar[str] = "1"
     facts_type: ClassVar[type[NativeFacts]] = NativeFacts
     max_bytes: ClassVar[int] = 64 * 1024 * 1024
+    inline: ClassVar[bool] = True
 
     def select(self, member: Member, view: ArtifactView) -> bool:
         del view

@@ -10,8 +10,6 @@ RECORD-owned `.pth` is judged exactly like an orphan one.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import os
 import posixpath
 import stat
@@ -40,7 +38,7 @@ from chainwarden.sources.directory import (
     walk_tree,
 )
 from chainwarden.sources.metadata import parse_core_metadata, parse_record
-from chainwarden.sources.wheel import FileDigest, check_record
+from chainwarden.sources.wheel import FileDigest, HashedReads, check_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -171,7 +169,7 @@ def _member(site: Path, rel: str) -> Member | None:
     return Member(rel, 0, kind, install_path=rel)
 
 
-class _SiteArtifact(Artifact):
+class _SiteArtifact(HashedReads):
     """Files under one site-packages directory; reads only its own members, never via symlinks."""
 
     def __init__(self, site: Path, ref: ArtifactRef, members: list[Member]) -> None:
@@ -190,17 +188,11 @@ class _SiteArtifact(Artifact):
     def members(self) -> Sequence[Member]:
         return self._members
 
-    def read(self, path: str) -> bytes:
+    def _read(self, path: str) -> bytes:
         if path not in self._paths:
             msg = f"{self.ref.label}: no member {path!r}"
             raise ArtifactError(msg)
-        data = read_regular_file(self.site, path, DEFAULT_MAX_MEMBER_BYTES)
-        self._read_sha256[path] = (hashlib.sha256(data).digest(), len(data))
-        return data
-
-    def read_hashed(self, path: str) -> tuple[bytes, str]:
-        data = self.read(path)
-        return data, self._read_sha256[path][0].hex()
+        return read_regular_file(self.site, path, DEFAULT_MAX_MEMBER_BYTES)
 
     @property
     def unscanned(self) -> Sequence[Unscanned]:
@@ -211,16 +203,10 @@ class _SiteArtifact(Artifact):
         for m in self._members:
             if m.kind is not MemberKind.FILE or m.path in self._too_big:
                 continue
-            known = self._read_sha256.get(m.path)
-            if known is not None:
-                yield m, FileDigest(known[1], sha256=known[0], reread=functools.partial(self.read, m.path))
-                continue
             try:
-                data = self.read(m.path)
+                yield m, self._digest_of(m.path)
             except ArtifactError as err:
                 problems.append(make_finding(rules.MEMBER_UNREADABLE, str(err), self.ref.label, m.path))
-                continue
-            yield m, FileDigest(len(data), data=data)
 
 
 class InstalledArtifact(_SiteArtifact):

@@ -19,7 +19,6 @@ from packaging.utils import canonicalize_name
 from chainwarden import codec
 from chainwarden.archive.common import make_finding
 from chainwarden.artifact import Artifact, ArtifactError
-from chainwarden.index_client import IndexClient, IndexFile
 from chainwarden.models import ArtifactKind, ArtifactRef, Finding
 from chainwarden.rules import archive as rules
 from chainwarden.sources.base import Source, SourceOptions
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from chainwarden.archive import ArchiveLimits
+    from chainwarden.index_client import IndexClient, IndexFile
 
 _TARGET = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*==\s*([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*$")
 
@@ -38,6 +38,13 @@ def parse_target(target: str) -> tuple[str, str] | None:
     """(name, version) for `name==version`, else None."""
     match = _TARGET.match(target)
     return (match.group(1), match.group(2)) if match else None
+
+
+def _default_client(options: SourceOptions) -> IndexClient:
+    # Imported here: path targets (the common case) never load the HTTP and TLS stack.
+    from chainwarden.index_client import IndexClient  # noqa: PLC0415
+
+    return IndexClient(options.index_url, timeout=options.timeout)
 
 
 def _listing_path(cache_dir: Path, name: str, version: str) -> Path:
@@ -56,7 +63,7 @@ class IndexSource(Source):
         client_factory: Callable[[SourceOptions], IndexClient] | None = None,
     ) -> None:
         self.limits = limits
-        self._client_factory = client_factory or (lambda o: IndexClient(o.index_url, timeout=o.timeout))
+        self._client_factory = client_factory or _default_client
 
     def claims(self, target: str) -> bool:
         return parse_target(target) is not None and not Path(target).exists()
@@ -77,6 +84,8 @@ class IndexSource(Source):
     ) -> tuple[IndexFile, ...]:
         listing = _listing_path(options.cache_dir, name, version)
         if options.offline:
+            from chainwarden.index_client import IndexFile  # noqa: PLC0415 - the HTTP stack only when a release is asked for
+
             try:
                 return codec.from_jsonable(tuple[IndexFile, ...], json.loads(listing.read_bytes()))
             except (OSError, ValueError) as err:

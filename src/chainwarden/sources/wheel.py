@@ -7,6 +7,7 @@ comes from the one `*.dist-info` directory; RECORD is checked against every memb
 
 from __future__ import annotations
 
+import abc
 import base64
 import dataclasses
 import functools
@@ -91,6 +92,35 @@ class FileDigest:
         return hashlib.new(algorithm, data).digest()
 
 
+class HashedReads(Artifact):
+    """An artifact whose RECORD is checked: every member is hashed as it is read (once), and
+    the check reuses those digests instead of reading the file again. Subclasses implement
+    `_read` and set up `_read_sha256 = {}`."""
+
+    _read_sha256: dict[str, tuple[bytes, int]]
+
+    @abc.abstractmethod
+    def _read(self, path: str) -> bytes:
+        """The member's bytes, read safely (raises `ArtifactError`)."""
+
+    def read(self, path: str) -> bytes:
+        data = self._read(path)
+        self._read_sha256[path] = (hashlib.sha256(data).digest(), len(data))
+        return data
+
+    def read_hashed(self, path: str) -> tuple[bytes, str]:
+        data = self.read(path)
+        return data, self._read_sha256[path][0].hex()
+
+    def _digest_of(self, path: str) -> FileDigest:
+        """The digest of a member, from its earlier read when there was one (raises `ArtifactError`)."""
+        known = self._read_sha256.get(path)
+        if known is not None:
+            return FileDigest(known[1], sha256=known[0], reread=functools.partial(self._read, path))
+        data = self._read(path)
+        return FileDigest(len(data), data=data)
+
+
 def _record_digest_matches(digest: bytes, expected: str) -> bool:
     """RECORD digests are urlsafe base64 without padding; some build tools write hex instead."""
     b64 = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -163,7 +193,7 @@ def check_record(
     return findings
 
 
-class WheelArtifact(Artifact):
+class WheelArtifact(HashedReads):
     """A wheel read through `ZipReader`. `index_file` is set when it came from a package index."""
 
     def __init__(
@@ -236,14 +266,8 @@ class WheelArtifact(Artifact):
     def members(self) -> Sequence[Member]:
         return self._members
 
-    def read(self, path: str) -> bytes:
-        data = self._archive.read(path)
-        self._read_sha256[path] = (hashlib.sha256(data).digest(), len(data))
-        return data
-
-    def read_hashed(self, path: str) -> tuple[bytes, str]:
-        data = self.read(path)
-        return data, self._read_sha256[path][0].hex()
+    def _read(self, path: str) -> bytes:
+        return self._archive.read(path)
 
     def _digests(self) -> Iterator[tuple[Member, FileDigest]]:
         """Every readable member's digest; reading a member verifies its size and checksum
@@ -252,16 +276,10 @@ class WheelArtifact(Artifact):
             for member in self._members:
                 if member.kind is not MemberKind.FILE:
                     continue
-                known = self._read_sha256.get(member.path)
-                if known is not None:
-                    reread = functools.partial(self._archive.read, member.path)
-                    yield member, FileDigest(known[1], sha256=known[0], reread=reread)
-                    continue
                 try:
-                    data = self._archive.read(member.path)
+                    yield member, self._digest_of(member.path)
                 except ArtifactError:
                     continue  # the reader recorded why (unscanned / problem)
-                yield member, FileDigest(len(data), data=data)
 
     @property
     def problems(self) -> Sequence[Finding]:

@@ -96,3 +96,23 @@ def test_blind_decode_finds_encoded_code_only() -> None:
 def test_unresolvable_decrypt_is_still_decode_exec() -> None:
     f = PythonAnalyzer().extract(b"from cryptography.fernet import Fernet\nexec(Fernet(KEY).decrypt(BLOB))\n")
     assert cap.DECODE_EXEC in {s.kind for sc in f.scopes for s in sc.signals}
+
+
+def test_function_folds_a_module_level_constant() -> None:
+    """`exec(b64decode(PAYLOAD))` inside a function sees the module's PAYLOAD (the module
+    scope's assignments used to be dropped before the functions' sinks were folded)."""
+    blob = base64.b64encode(PAYLOAD.encode())
+    source = f"import base64\nPAYLOAD = {blob!r}\n\ndef run():\n    exec(base64.b64decode(PAYLOAD))\n"
+    assert exec_stages(source) == [("base64",)]
+    # The same shape with a constant that is not code decodes to nothing that runs.
+    harmless = base64.b64encode(b"just some bytes, not a program")
+    quiet = f"import base64\nDATA = {harmless!r}\n\ndef run():\n    exec(base64.b64decode(DATA))\n"
+    assert exec_stages(quiet) == []
+
+
+def test_string_tables_are_searched_once_per_distinct_text() -> None:
+    """A string used in two functions is reported in both, at each line it is used."""
+    source = 'def a():\n    return "~/.aws/credentials"\n\ndef b():\n    x = 1\n    return "~/.aws/credentials"\n'
+    f = PythonAnalyzer().extract(source.encode())
+    found = sorted((sc.name, s.line) for sc in f.scopes for s in sc.signals if s.kind == cap.SECRETS)
+    assert found == [("a", 2), ("b", 6)]

@@ -30,7 +30,7 @@ class PythonAnalyzer(Analyzer[PyFacts]):
     """Reachability, capabilities, deobfuscation and scoring for Python code."""
 
     name: ClassVar[str] = "python"
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "4"
     facts_type: ClassVar[type[PyFacts]] = PyFacts
 
     def select(self, member: Member, view: ArtifactView) -> bool:  # noqa: ARG002 - the interface's signature

@@ -51,6 +51,7 @@ LEAF_FIELDS = frozenset(
         "kind",
         "type_comment",
         "op",
+        "ops",
         "conversion",
         "asname",
         "is_async",

@@ -303,11 +303,14 @@ _STRING_TABLE: tuple[tuple[tuple[str, ...], str, str], ...] = (
 _COMPILED = tuple((anchors, re.compile(pattern), tag) for anchors, pattern, tag in _STRING_TABLE)
 
 
-def scan_strings(text: str) -> list[tuple[int, str, str]]:
-    """(offset, tag, matched text) for every string-of-interest match in `text`."""
+def scan_strings(text: str, skip: frozenset[str] = frozenset()) -> list[tuple[int, str, str]]:
+    """(offset, tag, matched text) for every string-of-interest match in `text`, leaving out
+    the tags in `skip` (they are not even searched for)."""
     lowered = text.lower()
     out: list[tuple[int, str, str]] = []
     for anchors, pattern, tag in _COMPILED:
+        if tag in skip:
+            continue
         for anchor in anchors:
             if anchor in lowered:
                 out.extend((m.start(), tag, text[m.start() : m.end()]) for m in pattern.finditer(lowered))

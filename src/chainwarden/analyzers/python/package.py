@@ -106,6 +106,7 @@ class Package:
         self.scopes: dict[Node, Scope] = {}
         self._edges: dict[Node, tuple[Edge, ...]] = {}
         self._imports: dict[Node, list[Import]] = {}
+        self._imported: dict[str, list[str]] = {}  # memo of `imported_modules`
         paths = {m.path: m for m in view.members}
         for path, f in facts.items():
             member = paths.get(path)
@@ -194,10 +195,14 @@ class Package:
 
     def imported_modules(self, module: str) -> list[str]:
         """`a.b.c` and the packages above it that an import runs, outermost first, if present."""
-        parts = module.split(".")
-        if parts[0] not in self._top_names:
-            return []
-        return [m for m in (".".join(parts[:i]) for i in range(1, len(parts) + 1)) if m in self.modules]
+        known = self._imported.get(module)
+        if known is None:
+            parts = module.split(".")
+            known = []
+            if parts[0] in self._top_names:
+                known = [m for m in (".".join(parts[:i]) for i in range(1, len(parts) + 1)) if m in self.modules]
+            self._imported[module] = known
+        return known
 
     # -- edges --------------------------------------------------------------------------
 
