@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -114,18 +113,6 @@ def _extract_batch(name: str, items: list[tuple[str, bytes]]) -> list[tuple[str,
 
 def _extract_with(analyzer: Analyzer[Any], items: list[tuple[str, bytes]]) -> list[tuple[str, str | None, str]]:
     """(sha256, facts JSON or None, error text) for each item."""
-    # Facts and their JSON are trees (no cycles): the cyclic collector would only walk the heap
-    # a forked worker inherited, again and again. Paused for the batch.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _extract_items(analyzer, items)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _extract_items(analyzer: Analyzer[Any], items: list[tuple[str, bytes]]) -> list[tuple[str, str | None, str]]:
     out: list[tuple[str, str | None, str]] = []
     for sha, data in items:
         try:

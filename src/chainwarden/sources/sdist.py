@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainwarden.archive import ArchiveLimits, ZipReader, open_archive
-from chainwarden.artifact import Artifact, ArtifactError, local_archive_key
-from chainwarden.models import ArtifactKind, ArtifactRef, Finding, Member, PackageMetadata, Unscanned
+from chainwarden.artifact import Artifact, ArtifactError
+from chainwarden.models import ArtifactKind, ArtifactRef, Finding, PackageMetadata
 from chainwarden.sources.base import Source, SourceOptions
 from chainwarden.sources.metadata import metadata_from_pyproject, parse_core_metadata
-from chainwarden.sources.wheel import file_sha256, local_file
+from chainwarden.sources.wheel import ArchiveArtifact, file_sha256, local_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
-class SdistArtifact(Artifact):
-    """An sdist read through `open_archive`. `index_file` is set when it came from a package index."""
+class SdistArtifact(ArchiveArtifact):
+    """An sdist read through `open_archive` (tar of any compression, or zip)."""
 
     def __init__(
         self,
@@ -37,10 +37,8 @@ class SdistArtifact(Artifact):
         index_file: IndexFile | None = None,
         extra_problems: Sequence[Finding] = (),
     ) -> None:
-        self.ref = ref
-        self.index_file = index_file  # an `IndexFile` when downloaded from an index
-        self._given = tuple(extra_problems)
-        self._archive = open_archive(path, ref.label, limits)
+        archive = open_archive(path, ref.label, limits)
+        super().__init__(ref, archive, index_file=index_file, extra_problems=extra_problems)
         self._members = list(self._archive.members())
         self._verified = not isinstance(self._archive, ZipReader)  # tar was read whole when opened
         self.metadata = self._read_metadata()
@@ -63,13 +61,6 @@ class SdistArtifact(Artifact):
             return parse_core_metadata(data) if name == "PKG-INFO" else metadata_from_pyproject(data)
         return None
 
-    @property
-    def result_key(self) -> str:
-        return local_archive_key(self.ref, from_index=self.index_file is not None or bool(self._given))
-
-    def members(self) -> Sequence[Member]:
-        return self._members
-
     def read(self, path: str) -> bytes:
         return self._archive.read(path)
 
@@ -80,13 +71,6 @@ class SdistArtifact(Artifact):
                 pass
             self._verified = True
         return (*self._given, *self._archive.problems)
-
-    @property
-    def unscanned(self) -> Sequence[Unscanned]:
-        return self._archive.unscanned
-
-    def close(self) -> None:
-        self._archive.close()
 
 
 class SdistSource(Source):

@@ -193,8 +193,42 @@ def check_record(
     return findings
 
 
-class WheelArtifact(HashedReads):
-    """A wheel read through `ZipReader`. `index_file` is set when it came from a package index."""
+class ArchiveArtifact(Artifact):
+    """A package archive read through an `ArchiveReader`. `index_file` is set when it came from a
+    package index (its result is then never cached: the index may serve other bytes next time)."""
+
+    _members: list[Member]
+
+    def __init__(
+        self,
+        ref: ArtifactRef,
+        archive: ArchiveReader,
+        *,
+        index_file: IndexFile | None,
+        extra_problems: Sequence[Finding],
+    ) -> None:
+        self.ref = ref
+        self.index_file = index_file
+        self._given = tuple(extra_problems)
+        self._archive = archive
+
+    @property
+    def result_key(self) -> str:
+        return local_archive_key(self.ref, from_index=self.index_file is not None or bool(self._given))
+
+    def members(self) -> Sequence[Member]:
+        return self._members
+
+    @property
+    def unscanned(self) -> Sequence[Unscanned]:
+        return self._archive.unscanned
+
+    def close(self) -> None:
+        self._archive.close()
+
+
+class WheelArtifact(HashedReads, ArchiveArtifact):
+    """A wheel read through `ZipReader`."""
 
     def __init__(
         self,
@@ -205,10 +239,8 @@ class WheelArtifact(HashedReads):
         index_file: IndexFile | None = None,
         extra_problems: Sequence[Finding] = (),
     ) -> None:
-        self.ref = ref
-        self.index_file = index_file  # an `IndexFile` when downloaded from an index
-        self._given = tuple(extra_problems)
-        self._archive: ArchiveReader = ZipReader(path, ref.label, limits)
+        archive = ZipReader(path, ref.label, limits)
+        super().__init__(ref, archive, index_file=index_file, extra_problems=extra_problems)
         self._extra: list[Finding] = []
         self._verified: list[Finding] | None = None
         self._read_sha256: dict[str, tuple[bytes, int]] = {}
@@ -259,13 +291,6 @@ class WheelArtifact(HashedReads):
             self._problem(f"no RECORD in {self._dist_info}", f"{self._dist_info}/RECORD")
         return parse_core_metadata(data, entry_points=self._member_bytes("entry_points.txt"), record=record)
 
-    @property
-    def result_key(self) -> str:
-        return local_archive_key(self.ref, from_index=self.index_file is not None or bool(self._given))
-
-    def members(self) -> Sequence[Member]:
-        return self._members
-
     def _read(self, path: str) -> bytes:
         return self._archive.read(path)
 
@@ -292,13 +317,6 @@ class WheelArtifact(HashedReads):
                 [m.path for m in self._members],
             )
         return (*self._given, *self._archive.problems, *self._extra, *self._verified)
-
-    @property
-    def unscanned(self) -> Sequence[Unscanned]:
-        return self._archive.unscanned
-
-    def close(self) -> None:
-        self._archive.close()
 
 
 def file_sha256(path: Path) -> str:
