@@ -340,7 +340,8 @@ class Scanner:
         return _result_version(tuple((a.name, a.version) for a in self.analyzers))
 
     def _cached_result(self, key: str) -> ArtifactResult | None:
-        text = self.cache.get_many(_RESULTS, self._results_version(), [_digest(key)]).get(_digest(key))
+        digest = _digest(key)
+        text = self.cache.get_many(_RESULTS, self._results_version(), [digest]).get(digest)
         if text is None:
             return None
         try:

@@ -22,6 +22,17 @@ import pytest
 
 from chainwarden.cli import main
 
+#: `_try(fn)` of the programs below: "ok", "blocked" (the guard's PermissionError) or "oserror".
+_TRY = """def _try(fn):
+    try:
+        fn()
+        return "ok"
+    except PermissionError:
+        return "blocked"
+    except OSError:
+        return "oserror"
+"""
+
 PAYLOAD = '''
 import base64, json, os, socket, subprocess, sys, threading
 
@@ -43,15 +54,7 @@ print('CWREPORT child ' + json.dumps(r), flush=True)
 """
 
 
-def _try(fn):
-    try:
-        fn()
-        return "ok"
-    except PermissionError:
-        return "blocked"
-    except OSError:
-        return "oserror"
-
+__TRY__
 
 def run():
     if not os.environ.get("CW_TEST_PORT") or os.environ.get("CW_TEST_CHILD"):
@@ -71,7 +74,7 @@ def run():
     r["spawn"] = _try(lambda: subprocess.run([sys.executable, "-c", child], timeout=60, check=False,
                                          env={**os.environ, "CW_TEST_CHILD": "1"}))
     print("CWREPORT payload " + json.dumps(r), flush=True)
-'''
+'''.replace("__TRY__", _TRY)
 
 TAMPER = """
 import builtins, gc, json, os, sys, _thread
@@ -196,13 +199,7 @@ import _frozen_importlib as bootstrap
 DATA = marshal.dumps((lambda: 1).__code__)
 
 
-def _try(fn):
-    try:
-        fn()
-        return "ok"
-    except PermissionError:
-        return "blocked"
-
+__TRY__
 
 def _spec_module(name):
     module = types.ModuleType("fake")
@@ -235,7 +232,7 @@ def run():
             _imp, "get_frozen_object", marshal.loads, lambda: loader.get_code(DATA)))),
     }
     print("CWREPORT marshal " + json.dumps(r), flush=True)
-"""
+""".replace("__TRY__", _TRY)
 
 SUBINTERP = """
 import json, os, sys

@@ -7,12 +7,14 @@ import io
 import tarfile
 from typing import TYPE_CHECKING
 
+import pytest
 from pyscan_helpers import scan
 
 from chainwarden.models import Severity, Trigger
 from support.packages import make_sdist, make_wheel
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from chainwarden.models import Finding
@@ -108,10 +110,6 @@ def test_bundled_modules_unpacked_by_setup_py_are_analysed(tmp_path: Path) -> No
     assert hit.trigger is Trigger.INSTALL
     assert hit.severity >= Severity.HIGH
     assert any("Local State" in f.message for f in blocking(found))
-
-
-def test_bundled_harmless_module_is_not_blocked(tmp_path: Path) -> None:
-    assert not blocking(scan(make_sdist(tmp_path, "sockx", "1.0", {"setup.py": BUNDLE_HONEST}), tmp_path))
 
 
 # -- download and run, nobody calling it by itself ---------------------------------------------
@@ -216,11 +214,6 @@ setup(name="tool", version="1.0")
 """
 
 
-def test_any_urlretrieve_in_setup_py_counts_as_a_download(tmp_path: Path) -> None:
-    hit = top(scan(make_sdist(tmp_path, "tool", "1.0", {"setup.py": SETUP_URLRETRIEVE_START}), tmp_path))
-    assert (hit.rule_id, hit.severity, hit.trigger) == ("CW202", Severity.CRITICAL, Trigger.INSTALL)
-
-
 # -- secrets packed up and sent ------------------------------------------------------------------
 
 HISTORY_UPLOADER = """\
@@ -253,10 +246,6 @@ def test_shell_history_zipped_and_sent_to_a_webhook_host_is_blocked(tmp_path: Pa
     files = {"mgmt/__init__.py": "", "mgmt/api.py": HISTORY_UPLOADER}
     hit = top(scan(make_wheel(tmp_path, "mgmt", "1.0", files), tmp_path))
     assert (hit.rule_id, hit.severity, hit.trigger) == ("CW203", Severity.HIGH, Trigger.CALL)
-
-
-def test_backup_tool_uploading_to_a_configured_server_is_not_blocked(tmp_path: Path) -> None:
-    assert not blocking(scan(make_wheel(tmp_path, "bk", "1.0", {"bk/__init__.py": BACKUP_TOOL}), tmp_path))
 
 
 SETUP_FLAG_EXFIL = """\
@@ -355,15 +344,6 @@ class Build(build_py):
 
 setup(name="pip2", version="1.0", cmdclass={"build_py": Build})
 """
-
-
-def test_decoded_text_piped_into_a_shell_at_install_is_blocked(tmp_path: Path) -> None:
-    hit = top(scan(make_sdist(tmp_path, "pip2", "1.0", {"setup.py": SETUP_BASE64_TO_BASH}), tmp_path))
-    assert (hit.rule_id, hit.severity, hit.trigger) == ("CW201", Severity.CRITICAL, Trigger.INSTALL)
-
-
-def test_base64_decoding_an_asset_at_build_is_not_blocked(tmp_path: Path) -> None:
-    assert not blocking(scan(make_sdist(tmp_path, "pip2", "1.0", {"setup.py": SETUP_BASE64_FILE}), tmp_path))
 
 
 # -- hand-made obfuscation -----------------------------------------------------------------------
@@ -499,11 +479,6 @@ request.urlopen(request.Request("https://status.internal.invalid/ping", headers=
 """
 
 
-def test_request_fronted_through_a_host_header_at_import_is_blocked(tmp_path: Path) -> None:
-    hit = top(scan(make_wheel(tmp_path, "front", "1.0", {"front/__init__.py": FRONTED_BEACON}), tmp_path))
-    assert (hit.rule_id, hit.severity, hit.trigger) == ("CW207", Severity.HIGH, Trigger.IMPORT)
-
-
 def test_host_settings_are_not_fronting(tmp_path: Path) -> None:
     hit = top(scan(make_wheel(tmp_path, "front", "1.0", {"front/__init__.py": CONFIGURED_PING}), tmp_path))
     assert (hit.rule_id, hit.severity) == ("CW207", Severity.MEDIUM)
@@ -534,15 +509,6 @@ def run(cmd):
 VERSION = run("git describe --tags")
 setup(name="oneinch", version="1.0")
 """
-
-
-def test_download_command_handed_to_a_helper_in_setup_py_is_blocked(tmp_path: Path) -> None:
-    hit = top(scan(make_sdist(tmp_path, "oneinch", "1.0", {"setup.py": SETUP_COMMAND_HELPER}), tmp_path))
-    assert (hit.rule_id, hit.severity, hit.trigger) == ("CW202", Severity.CRITICAL, Trigger.INSTALL)
-
-
-def test_git_command_handed_to_a_helper_in_setup_py_is_not_blocked(tmp_path: Path) -> None:
-    assert not blocking(scan(make_sdist(tmp_path, "oneinch", "1.0", {"setup.py": SETUP_GIT_HELPER}), tmp_path))
 
 
 CLOUD_KEYS_AT_IMPORT = """\
@@ -577,10 +543,6 @@ def test_cloud_keys_posted_at_import_are_blocked(tmp_path: Path) -> None:
     assert hit.severity >= Severity.HIGH
 
 
-def test_cloud_keys_used_by_a_client_factory_are_not_blocked(tmp_path: Path) -> None:
-    assert not blocking(scan(make_wheel(tmp_path, "s3x", "1.0", {"s3x/__init__.py": CLOUD_KEYS_ON_CALL}), tmp_path))
-
-
 GRABBER_THREAD = """\
 import os, threading, requests
 
@@ -611,10 +573,6 @@ def test_method_of_a_new_instance_run_in_a_thread_at_import_is_followed(tmp_path
     hit = top(scan(make_wheel(tmp_path, "fastreq", "1.0", {"fastreq/__init__.py": GRABBER_THREAD}), tmp_path))
     assert (hit.rule_id, hit.trigger) == ("CW203", Trigger.IMPORT)
     assert hit.severity >= Severity.HIGH
-
-
-def test_warmup_thread_at_import_is_not_blocked(tmp_path: Path) -> None:
-    assert not blocking(scan(make_wheel(tmp_path, "warm", "1.0", {"warm/__init__.py": WORKER_THREAD}), tmp_path))
 
 
 SPLIT_DROPPER = """\
@@ -651,15 +609,6 @@ def lint(path):
 """
 
 
-def test_download_and_run_split_over_two_functions_at_import_is_blocked(tmp_path: Path) -> None:
-    hit = top(scan(make_wheel(tmp_path, "movers", "1.0", {"movers/__init__.py": SPLIT_DROPPER}), tmp_path))
-    assert (hit.rule_id, hit.severity, hit.trigger) == ("CW202", Severity.CRITICAL, Trigger.IMPORT)
-
-
-def test_download_and_lint_helpers_on_call_are_not_blocked(tmp_path: Path) -> None:
-    assert not blocking(scan(make_wheel(tmp_path, "helpers", "1.0", {"helpers/__init__.py": SPLIT_ON_CALL}), tmp_path))
-
-
 STARTFILE_DROPPER = """\
 import os, requests
 
@@ -680,15 +629,6 @@ def open_manual(path):
 """
 
 
-def test_downloaded_executable_started_through_the_shell_on_call_is_blocked(tmp_path: Path) -> None:
-    hit = top(scan(make_wheel(tmp_path, "admc", "1.0", {"admc/__init__.py": STARTFILE_DROPPER}), tmp_path))
-    assert (hit.rule_id, hit.severity, hit.trigger) == ("CW202", Severity.HIGH, Trigger.CALL)
-
-
-def test_opening_a_document_with_startfile_is_not_blocked(tmp_path: Path) -> None:
-    assert not blocking(scan(make_wheel(tmp_path, "docs", "1.0", {"docs/__init__.py": STARTFILE_DOCS}), tmp_path))
-
-
 SILENT_VENDOR_INSTALLER = """\
 import os, subprocess, urllib.request
 
@@ -703,3 +643,115 @@ def ensure_ffmpeg(dest):
 def test_vendor_binary_run_with_its_output_silenced_is_not_blocked(tmp_path: Path) -> None:
     files = {"ffwrap/__init__.py": SILENT_VENDOR_INSTALLER}
     assert not blocking(scan(make_wheel(tmp_path, "ffwrap", "1.0", files), tmp_path))
+
+
+# -- single-file samples: each malicious shape above, and the honest code beside it -----------------
+
+#: (how to package it, project name, file, source, (rule, severity, trigger) of the top finding)
+BLOCKED = [
+    pytest.param(
+        make_sdist,
+        "tool",
+        "setup.py",
+        SETUP_URLRETRIEVE_START,
+        ("CW202", Severity.CRITICAL, Trigger.INSTALL),
+        id="any urlretrieve in setup py counts as a download",
+    ),
+    pytest.param(
+        make_sdist,
+        "pip2",
+        "setup.py",
+        SETUP_BASE64_TO_BASH,
+        ("CW201", Severity.CRITICAL, Trigger.INSTALL),
+        id="decoded text piped into a shell at install is blocked",
+    ),
+    pytest.param(
+        make_wheel,
+        "front",
+        "front/__init__.py",
+        FRONTED_BEACON,
+        ("CW207", Severity.HIGH, Trigger.IMPORT),
+        id="request fronted through a host header at import is blocked",
+    ),
+    pytest.param(
+        make_sdist,
+        "oneinch",
+        "setup.py",
+        SETUP_COMMAND_HELPER,
+        ("CW202", Severity.CRITICAL, Trigger.INSTALL),
+        id="download command handed to a helper in setup py is blocked",
+    ),
+    pytest.param(
+        make_wheel,
+        "movers",
+        "movers/__init__.py",
+        SPLIT_DROPPER,
+        ("CW202", Severity.CRITICAL, Trigger.IMPORT),
+        id="download and run split over two functions at import is blocked",
+    ),
+    pytest.param(
+        make_wheel,
+        "admc",
+        "admc/__init__.py",
+        STARTFILE_DROPPER,
+        ("CW202", Severity.HIGH, Trigger.CALL),
+        id="downloaded executable started through the shell on call is blocked",
+    ),
+]
+#: (how to package it, project name, file, source): nothing at or above high
+NOT_BLOCKED = [
+    pytest.param(make_sdist, "sockx", "setup.py", BUNDLE_HONEST, id="bundled harmless module is not blocked"),
+    pytest.param(
+        make_wheel,
+        "bk",
+        "bk/__init__.py",
+        BACKUP_TOOL,
+        id="backup tool uploading to a configured server is not blocked",
+    ),
+    pytest.param(
+        make_sdist, "pip2", "setup.py", SETUP_BASE64_FILE, id="base64 decoding an asset at build is not blocked"
+    ),
+    pytest.param(
+        make_sdist,
+        "oneinch",
+        "setup.py",
+        SETUP_GIT_HELPER,
+        id="git command handed to a helper in setup py is not blocked",
+    ),
+    pytest.param(
+        make_wheel,
+        "s3x",
+        "s3x/__init__.py",
+        CLOUD_KEYS_ON_CALL,
+        id="cloud keys used by a client factory are not blocked",
+    ),
+    pytest.param(make_wheel, "warm", "warm/__init__.py", WORKER_THREAD, id="warmup thread at import is not blocked"),
+    pytest.param(
+        make_wheel,
+        "helpers",
+        "helpers/__init__.py",
+        SPLIT_ON_CALL,
+        id="download and lint helpers on call are not blocked",
+    ),
+    pytest.param(
+        make_wheel, "docs", "docs/__init__.py", STARTFILE_DOCS, id="opening a document with startfile is not blocked"
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "name", "path", "source", "expected"), BLOCKED)
+def test_blocked(
+    tmp_path: Path,
+    make: Callable[..., Path],
+    name: str,
+    path: str,
+    source: str,
+    expected: tuple[str, Severity, Trigger],
+) -> None:
+    hit = top(scan(make(tmp_path, name, "1.0", {path: source}), tmp_path))
+    assert (hit.rule_id, hit.severity, hit.trigger) == expected
+
+
+@pytest.mark.parametrize(("make", "name", "path", "source"), NOT_BLOCKED)
+def test_not_blocked(tmp_path: Path, make: Callable[..., Path], name: str, path: str, source: str) -> None:
+    assert not blocking(scan(make(tmp_path, name, "1.0", {path: source}), tmp_path))
