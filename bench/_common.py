@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,26 @@ def machine() -> str:
     )
 
 
+_INTERPRETER_PROBE = """
+import platform, sys
+try:
+    maps = open("/proc/self/maps").read()
+except OSError:
+    maps = ""
+link = "libpython shared" if "libpython" in maps else "libpython static"
+base = getattr(sys, "_base_executable", sys.executable)
+print(f"{platform.python_implementation()} {platform.python_version()} ({base}, {link})")
+"""
+
+
+def interpreter(python: str = sys.executable) -> str:
+    """Which Python build runs the numbers: version, path, and whether the executable links
+    libpython as a shared library. A distribution build (static, profile-guided) and pyenv's
+    default build (shared, no PGO) of the same version run chainwarden at different speeds."""
+    done = subprocess.run([python, "-c", _INTERPRETER_PROBE], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or f"{python} (did not start: {done.stderr.strip()[-200:]})"
+
+
 #: Standard-library modules parsed by `cpu_check`: the same bytes on every run of this Python.
 _CHECK_MODULES = ("typing", "argparse", "inspect", "dataclasses", "pathlib", "email.message", "json.decoder")
 
@@ -69,6 +90,13 @@ def cpu_check() -> tuple[float, float]:
     return alone, pair
 
 
+def pair_check() -> float:
+    """One quick round of `cpu_check`'s two-processes-at-once half (~0.4 s): how much of its two
+    cores the machine gives right now, taken just before a timed run."""
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        return max(pool.map(_parse_seconds, [4, 4], chunksize=1))
+
+
 def cpu_note(before: tuple[float, float], after: tuple[float, float]) -> str:
     return (
         f"CPU check (`ast.parse` of {len(_CHECK_MODULES)} standard-library modules, best of 3; "
@@ -84,7 +112,10 @@ def now() -> str:
 def command_line() -> str:
     script = Path(sys.argv[0])
     shown = f"bench/{script.name}" if script.parent.resolve() == BENCH else sys.argv[0]
-    return shlex.join([".venv/bin/python", shown, *sys.argv[1:]])
+    python = sys.executable
+    if Path(python).is_relative_to(ROOT):
+        python = str(Path(python).relative_to(ROOT))
+    return shlex.join([python, shown, *sys.argv[1:]])
 
 
 def benign_files(kinds: tuple[str, ...] = ("wheel", "sdist")) -> list[Path]:

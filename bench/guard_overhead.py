@@ -83,9 +83,13 @@ def timed(cmd: list[str]) -> tuple[float, float]:
 
 def instructions(cmd: list[str]) -> int:
     """Instructions one run of `cmd` executes, counted by valgrind's cachegrind."""
-    proc = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *cmd],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
-                          env={**ENV, "PYTHONHASHSEED": "0"})
+    proc = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *cmd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+        env={**ENV, "PYTHONHASHSEED": "0"},
+    )
     found = re.search(r"I\s+refs:\s+([\d,]+)", proc.stderr.decode(errors="replace"))
     if proc.returncode != 0 or found is None:
         raise SystemExit(f"valgrind failed on {cmd[-1][:80]}:\n{proc.stderr.decode(errors='replace')[-2000:]}")
@@ -112,9 +116,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--setup", action="store_true", help="create the bench venv and install the libraries")
     parser.add_argument("--write-docs", action="store_true")
-    parser.add_argument("--instructions", action="store_true",
-                        help="also count each command's instructions once under valgrind (~2 min per litellm run): "
-                             "unlike CPU time, the count does not move with other jobs on the machine")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions once under valgrind (~2 min per litellm run): "
+        "unlike CPU time, the count does not move with other jobs on the machine",
+    )
     args = parser.parse_args()
     if args.instructions and shutil.which("valgrind") is None:
         raise SystemExit("--instructions needs valgrind on PATH")
@@ -130,10 +137,14 @@ def main() -> None:
         baseline = approved_pth(scratch)
         for label, code in CASES:
             policy = learned_policy(python, code, scratch, baseline)
-            monitor_dir = prepare_guard_dir(GuardPolicy().to_config(mode="monitor", log=str(scratch / "m.jsonl"),
-                                                                    baseline=baseline), python, scratch)
-            enforce_dir = prepare_guard_dir(policy.to_config(mode="enforce", log="", baseline=baseline), python,
-                                            scratch)
+            monitor_dir = prepare_guard_dir(
+                GuardPolicy().to_config(mode="monitor", log=str(scratch / "m.jsonl"), baseline=baseline),
+                python,
+                scratch,
+            )
+            enforce_dir = prepare_guard_dir(
+                policy.to_config(mode="enforce", log="", baseline=baseline), python, scratch
+            )
             commands = {
                 "plain": [python, "-c", code],
                 "hook": [python, "-c", f"import sys;sys.addaudithook(lambda e,a:None);{code}"],
@@ -156,59 +167,104 @@ def main() -> None:
             cmed = {name: statistics.median(values) for name, values in cpu.items()}
             # Runs of one round are started back to back, so they share the machine's load at that
             # moment: the median of the per-round CPU ratios cancels load that drifts between rounds.
-            paired = {name: statistics.median(c / p for c, p in zip(values, cpu["plain"], strict=True))
-                      for name, values in cpu.items()}
+            paired = {
+                name: statistics.median(c / p for c, p in zip(values, cpu["plain"], strict=True))
+                for name, values in cpu.items()
+            }
 
-            def over(name: str, low: dict[str, float] = low, med: dict[str, float] = med,
-                     cmed: dict[str, float] = cmed, paired: dict[str, float] = paired) -> str:
-                return (f"{(low[name] / low['plain'] - 1) * 100:+.1f}% / {(med[name] / med['plain'] - 1) * 100:+.1f}% / "
-                        f"{(cmed[name] / cmed['plain'] - 1) * 100:+.1f}% / {(paired[name] - 1) * 100:+.1f}%")
+            def over(
+                name: str,
+                low: dict[str, float] = low,
+                med: dict[str, float] = med,
+                cmed: dict[str, float] = cmed,
+                paired: dict[str, float] = paired,
+            ) -> str:
+                return (
+                    f"{(low[name] / low['plain'] - 1) * 100:+.1f}% / {(med[name] / med['plain'] - 1) * 100:+.1f}% / "
+                    f"{(cmed[name] / cmed['plain'] - 1) * 100:+.1f}% / {(paired[name] - 1) * 100:+.1f}%"
+                )
 
-            rows.append([label, f"{low['plain'] * 1000:.0f} / {med['plain'] * 1000:.0f} / {cmed['plain'] * 1000:.0f}",
-                         over("hook"), over("monitor"), over("enforce"), str(len(policy.packages))])
+            rows.append(
+                [
+                    label,
+                    f"{low['plain'] * 1000:.0f} / {med['plain'] * 1000:.0f} / {cmed['plain'] * 1000:.0f}",
+                    over("hook"),
+                    over("monitor"),
+                    over("enforce"),
+                    str(len(policy.packages)),
+                ]
+            )
             if args.instructions:
                 with ThreadPoolExecutor(max_workers=2) as pool:
                     counts = dict(zip(names, pool.map(instructions, commands.values()), strict=True))
                 raw[label]["instructions"] = counts
-                counted.append([label, f"{counts['plain'] / 1e6:,.0f}", *(
-                    f"{(counts[name] / counts['plain'] - 1) * 100:+.2f}%" for name in ("hook", "monitor", "enforce"))])
+                counted.append(
+                    [
+                        label,
+                        f"{counts['plain'] / 1e6:,.0f}",
+                        *(
+                            f"{(counts[name] / counts['plain'] - 1) * 100:+.2f}%"
+                            for name in ("hook", "monitor", "enforce")
+                        ),
+                    ]
+                )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     load_after = os.getloadavg()[0]
-    body = "\n".join([
-        "## Runtime guard overhead (`bench/guard_overhead.py`)",
-        "",
-        (f"Command: `{command_line()}` — {now()} — {machine()} — 1-minute load average "
-         f"{load_before:.2f} before, {load_after:.2f} after."),
-        "",
-        (f"Fresh interpreter per run, {args.runs} interleaved runs per mode, in a venv with "
-        f"{', '.join(PINS)}. *plain* is `python -c CODE`; *no-op hook* installs `lambda e, a: None` as an "
-        "audit hook first (the floor of any Python audit hook); *monitor* and *enforce* are the same command "
-        "started as `chainwarden run` starts it (hook installed before `site`, `site` run by the guard). "
-        "The venv's `.pth` files are approved (`--baseline`). Monitor logs every checked event to a file; "
-         "enforce uses the policy `--mode learn` wrote for "
-        "the same import (packages column). The launcher's own start-up (`chainwarden` itself) is not "
-        "included: it is a fixed cost outside the guarded program. The machine is shared with other jobs, so "
-         "wall-clock medians are noisy; the wall-clock minimum and the CPU time (user + system of the "
-         "interpreter) are the better estimates of the guard's own cost. On a loaded machine the CPU time of "
-         "one run also varies by ±20%, so a fourth figure gives the median over rounds of the CPU-time ratio "
-         "of the runs started back to back in that round (paired), which cancels load that changes between "
-         "rounds."),
-        "",
-        table(["case", "plain ms: wall min / wall median / CPU median",
-               "no-op hook overhead: wall min / wall median / CPU median / paired CPU",
-               "monitor overhead (same four)", "enforce overhead (same four)", "packages in learned policy"], rows),
-        *([
+    body = "\n".join(
+        [
+            "## Runtime guard overhead (`bench/guard_overhead.py`)",
             "",
-            ("Instructions executed (`--instructions`: one run of each command under `valgrind --tool=cachegrind "
-             "--cache-sim=no`, `PYTHONHASHSEED=0`). They do not move with the machine's load, but they leave out "
-             "cache misses, which the guard's Python code adds too: CPU time stays the figure to judge."),
+            (
+                f"Command: `{command_line()}` — {now()} — {machine()} — 1-minute load average "
+                f"{load_before:.2f} before, {load_after:.2f} after."
+            ),
             "",
-            table(["case", "plain (millions)", "no-op hook", "monitor", "enforce"], counted),
-        ] if counted else []),
-        "",
-        NOTE,
-    ])
+            (
+                f"Fresh interpreter per run, {args.runs} interleaved runs per mode, in a venv with "
+                f"{', '.join(PINS)}. *plain* is `python -c CODE`; *no-op hook* installs `lambda e, a: None` as an "
+                "audit hook first (the floor of any Python audit hook); *monitor* and *enforce* are the same command "
+                "started as `chainwarden run` starts it (hook installed before `site`, `site` run by the guard). "
+                "The venv's `.pth` files are approved (`--baseline`). Monitor logs every checked event to a file; "
+                "enforce uses the policy `--mode learn` wrote for "
+                "the same import (packages column). The launcher's own start-up (`chainwarden` itself) is not "
+                "included: it is a fixed cost outside the guarded program. The machine is shared with other jobs, so "
+                "wall-clock medians are noisy; the wall-clock minimum and the CPU time (user + system of the "
+                "interpreter) are the better estimates of the guard's own cost. On a loaded machine the CPU time of "
+                "one run also varies by ±20%, so a fourth figure gives the median over rounds of the CPU-time ratio "
+                "of the runs started back to back in that round (paired), which cancels load that changes between "
+                "rounds."
+            ),
+            "",
+            table(
+                [
+                    "case",
+                    "plain ms: wall min / wall median / CPU median",
+                    "no-op hook overhead: wall min / wall median / CPU median / paired CPU",
+                    "monitor overhead (same four)",
+                    "enforce overhead (same four)",
+                    "packages in learned policy",
+                ],
+                rows,
+            ),
+            *(
+                [
+                    "",
+                    (
+                        "Instructions executed (`--instructions`: one run of each command under `valgrind --tool=cachegrind "
+                        "--cache-sim=no`, `PYTHONHASHSEED=0`). They do not move with the machine's load, but they leave out "
+                        "cache misses, which the guard's Python code adds too: CPU time stays the figure to judge."
+                    ),
+                    "",
+                    table(["case", "plain (millions)", "no-op hook", "monitor", "enforce"], counted),
+                ]
+                if counted
+                else []
+            ),
+            "",
+            NOTE,
+        ]
+    )
     print(body)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "guard-overhead.json").write_text(json.dumps(raw, indent=1))

@@ -38,7 +38,10 @@ PTH = (
 
 def wheel(name: str, version: str, malicious: bool) -> tuple[str, bytes]:
     stem = f"{name}-{version}"
-    files = {f"{name}/__init__.py": b"X = 1\n", f"{stem}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()}
+    files = {
+        f"{name}/__init__.py": b"X = 1\n",
+        f"{stem}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+    }
     if malicious:
         files[f"{name}_init.pth"] = PTH.encode()
     files[f"{stem}.dist-info/WHEEL"] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
@@ -85,7 +88,12 @@ class Index:
             "meta": {"api-version": "1.1"},
             "name": name,
             "files": [
-                {"filename": fn, "url": f"/files/{fn}", "hashes": {"sha256": hashlib.sha256(d).hexdigest()}, "upload-time": t}
+                {
+                    "filename": fn,
+                    "url": f"/files/{fn}",
+                    "hashes": {"sha256": hashlib.sha256(d).hexdigest()},
+                    "upload-time": t,
+                }
                 for fn, d, t in files
             ],
             "versions": sorted({fn.split("-")[1] for fn, _, _ in files}),
