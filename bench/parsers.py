@@ -42,8 +42,11 @@ DEFAULT_WHEEL = BENIGN / "wheel" / "litellm-1.82.6-py3-none-any.whl"
 
 
 def sources(wheel: Path) -> list[bytes]:
-    with zipfile.ZipFile(wheel) as z:
-        return [z.read(i) for i in z.infolist() if i.filename.endswith(".py")]
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            return [z.read(i) for i in z.infolist() if i.filename.endswith(".py")]
+    except (OSError, zipfile.BadZipFile) as err:
+        raise SystemExit(f"{wheel}: not a readable wheel: {err}") from None
 
 
 def _ast_parse(srcs: list[bytes]) -> None:
@@ -121,8 +124,8 @@ def measure_with(python: str, wheel: Path, repeat: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--wheel", type=Path, default=DEFAULT_WHEEL)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--wheel", type=Path, default=DEFAULT_WHEEL, help=f"the wheel (default {DEFAULT_WHEEL.name})")
+    p.add_argument("--repeat", type=int, default=3, help="rounds per kind of work; the best counts (default 3)")
     p.add_argument("--python", action="append", default=[], metavar="PATH", help="also measure in this interpreter")
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # child mode of --python
     p.add_argument("--write-docs", action="store_true", help="replace the parsers section of docs/benchmarks.md")

@@ -291,27 +291,24 @@ def install_for(python: str, venv: Path) -> str:
     dependencies (as `.ci/run` installs them); returns the venv's interpreter."""
     print(f"installing chainwarden for {python} ...", file=sys.stderr)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True)
     runner = str(venv / "bin" / "python")
-    subprocess.run(
-        [
-            *pip,
-            "--python",
-            runner,
-            "install",
-            "--no-deps",
-            "--require-hashes",
-            "-r",
-            str(ROOT / "requirements/runtime.lock"),
-        ],
-        check=True,
-    )
-    subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(venv / "dist"), str(ROOT)], check=True
-    )
+    lock = str(ROOT / "requirements/runtime.lock")
+    _must([python, "-m", "venv", "--without-pip", str(venv)], python)
+    _must([*pip, "--python", runner, "install", "--no-deps", "--require-hashes", "-r", lock], python)
+    _must([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(venv / "dist"), str(ROOT)], python)
     (wheel,) = (venv / "dist").glob("chainwarden-*.whl")
-    subprocess.run([*pip, "--python", runner, "install", "--no-deps", str(wheel)], check=True)
+    _must([*pip, "--python", runner, "install", "--no-deps", str(wheel)], python)
     return runner
+
+
+def _must(argv: list[str], python: str) -> None:
+    """Run one install step; a failure ends the benchmark with the step's own error."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    except OSError as err:
+        raise SystemExit(f"--python {python}: cannot run {argv[0]}: {err}") from None
+    if done.returncode != 0:
+        raise SystemExit(f"--python {python}: `{' '.join(argv[:5])} …` failed: {done.stderr.strip()[-500:]}")
 
 
 def singles_section(
